@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# LINUBIA: per-user IP traffic accounting.  The two commands:
+#   make run    set up what is missing, boot the module in QEMU, show the table
+#   make test   set up what is missing, build everything, run every test
+# Other targets: all (build), deps, kmod, kmod-check, test-kmod, test-traffic,
+# bench, clean.  Tests can be narrowed: make test-kmod KMOD_TESTS="reset_all".
+BUILD := $(CURDIR)/build
+BIN := $(BUILD)/bin
+TRAFFIC := $(BIN)/linubia-traffic
+VM := tests/vm/run-guest.sh
+KMOD_TESTS ?=
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
+# Components add themselves in mk/*.mk: build targets to ALL_TARGETS, test
+# targets (run in order by `make test`) to TEST_TARGETS, benchmarks to
+# BENCH_TARGETS.
+ALL_TARGETS := kmod $(TRAFFIC)
+TEST_TARGETS := kmod-check kmod test-traffic test-kmod
+# Benchmarks print figures (docs/benchmarks.md); they never fail on time.
+BENCH_TARGETS := bench-kmod
+
+include $(sort $(wildcard mk/*.mk))
+
+all: $(ALL_TARGETS)
+
+deps:
+	@scripts/deps.sh
+
+kmod:
+	$(MAKE) -C kmod
+
+kmod-check:
+	$(MAKE) -C kmod check
+
+$(TRAFFIC): $(wildcard tests/traffic/*.c tests/traffic/*.h)
+	@mkdir -p $(BIN)
+	$(MAKE) -C tests/traffic OUT=$(TRAFFIC)
+
+# The traffic tool's formulas against the host kernel's interface counters.
+test-traffic: $(TRAFFIC)
+	LINUBIA_TRAFFIC=$(TRAFFIC) tests/traffic/selftest.sh
+
+# The real module in Debian's kernel under QEMU.
+test-kmod: kmod $(TRAFFIC)
+	$(VM) --timeout 1500 -- python3 tests/kmod/test_kmod.py $(KMOD_TESTS)
+
+test: deps
+	$(MAKE) all
+	@for t in $(TEST_TARGETS); do \
+		echo "=== make $$t"; \
+		$(MAKE) --no-print-directory $$t || { echo "make test: $$t FAILED"; exit 1; }; \
+	done
+	@echo "make test: all suites passed ($(TEST_TARGETS))"
+
+run: deps
+	$(MAKE) all
+	$(VM) --timeout 600 -- scripts/demo-guest.py
+
+bench: deps
+	$(MAKE) all
+	@for t in $(BENCH_TARGETS); do $(MAKE) --no-print-directory $$t || exit 1; done
+
+bench-kmod: kmod
+	$(VM) --timeout 1800 -- python3 bench/kmod-bench.py
+
+clean:
+	$(MAKE) -C kmod clean
+	rm -rf $(BUILD)
+
+.PHONY: all deps kmod kmod-check test-traffic test-kmod test run bench bench-kmod clean

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Version guards: the source builds against Linux >= 5.10 (tested on 6.1).
+ * Each shim names the release that introduced the real thing.
+ */
+#ifndef LINUBIA_COMPAT_H
+#define LINUBIA_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/log2.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+/* 6.1: kmalloc_size_roundup(); an upper bound is good enough for sizing. */
+#define kmalloc_size_roundup(size) roundup_pow_of_two(size)
+#endif
+
+/* 5.13: the per-netns IPv6 defrag can be disabled again on exit. */
+#define LNB_HAVE_DEFRAG_DISABLE \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(5, 13, 0))
+
+/* 6.1: genl_family.resv_start_op; strict validation of every command. */
+#define LNB_HAVE_RESV_START_OP \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0))
+
+#endif /* LINUBIA_COMPAT_H */

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The per-packet path: netfilter hooks at LOCAL_IN and LOCAL_OUT for IPv4
+ * and IPv6 in every network namespace.  Each packet is classified (family,
+ * transport protocol, wire segments, IP-level bytes), its owner found, and
+ * the owner's per-CPU counters bumped.  Nothing here sleeps or locks except
+ * the first packet of a UID never seen before (see table.c).
+ */
+#include <linux/cred.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/uidgid.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include <net/netfilter/nf_socket.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "compat.h"
+#include "internal.h"
+
+/*
+ * After every filter, security and NAT hook, so traffic a firewall dropped
+ * is not billed; only conntrack's confirm (INT_MAX) runs later.
+ */
+#define LNB_HOOK_PRIORITY	(NF_IP_PRI_LAST - 1)
+
+struct lnb_pkt {
+	enum linubia_family family;
+	enum linubia_proto proto;
+	unsigned int hdr_len;		/* network + transport header bytes */
+};
+
+static enum linubia_proto lnb_proto_of(u8 l4proto, u8 icmp_proto)
+{
+	if (l4proto == IPPROTO_TCP)
+		return LINUBIA_PROTO_TCP;
+	if (l4proto == IPPROTO_UDP)
+		return LINUBIA_PROTO_UDP;
+	if (l4proto == icmp_proto)
+		return LINUBIA_PROTO_ICMP;
+	return LINUBIA_PROTO_OTHER;
+}
+
+/* Transport header length, for the per-segment header bytes of GSO. */
+static unsigned int lnb_l4_hdr_len(const struct sk_buff *skb,
+				   enum linubia_proto proto, unsigned int off)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	if (proto == LINUBIA_PROTO_UDP)
+		return sizeof(struct udphdr);
+	if (proto != LINUBIA_PROTO_TCP)
+		return 0;
+	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
+	return th ? th->doff * 4 : 0;
+}
+
+static void lnb_parse_ipv4(const struct sk_buff *skb, struct lnb_pkt *pkt)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int l3_len = iph->ihl * 4;
+
+	pkt->family = LINUBIA_FAMILY_IPV4;
+	pkt->proto = lnb_proto_of(iph->protocol, IPPROTO_ICMP);
+	pkt->hdr_len = l3_len + lnb_l4_hdr_len(skb, pkt->proto,
+					       skb_network_offset(skb) + l3_len);
+}
+
+/* IPv6: walk the extension headers to the real transport protocol. */
+static void lnb_parse_ipv6(const struct sk_buff *skb, struct lnb_pkt *pkt)
+{
+	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
+	__be16 frag_off;
+	int off;
+
+	pkt->family = LINUBIA_FAMILY_IPV6;
+	off = ipv6_skip_exthdr(skb, skb_network_offset(skb) +
+			       sizeof(struct ipv6hdr), &nexthdr, &frag_off);
+	if (off < 0) {
+		pkt->proto = LINUBIA_PROTO_OTHER;
+		pkt->hdr_len = sizeof(struct ipv6hdr);
+		return;
+	}
+	pkt->proto = lnb_proto_of(nexthdr, IPPROTO_ICMPV6);
+	pkt->hdr_len = off - skb_network_offset(skb) +
+		       lnb_l4_hdr_len(skb, pkt->proto, off);
+}
+
+/* Wire packets in this skb: a TSO/GSO/GRO skb stands for gso_segs. */
+static unsigned int lnb_segs(const struct sk_buff *skb,
+			     const struct lnb_pkt *pkt)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int payload;
+
+	if (!skb_is_gso(skb))
+		return 1;
+	if (shinfo->gso_segs)
+		return shinfo->gso_segs;
+	/* Some drivers leave gso_segs 0: derive it from gso_size. */
+	if (skb->len <= pkt->hdr_len || !shinfo->gso_size)
+		return 1;
+	payload = skb->len - pkt->hdr_len;
+	return DIV_ROUND_UP(payload, shinfo->gso_size);
+}
+
+/* The UID owning a (possibly mini) socket, or why there is none. */
+static u32 lnb_sock_uid(const struct sock *sk, enum linubia_stat *why)
+{
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		*why = LINUBIA_S_UNATTR_TIME_WAIT;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	sk = sk_to_full_sk((struct sock *)sk);	/* request sock -> listener */
+	if (!sk || !sk_fullsock(sk)) {
+		*why = LINUBIA_S_UNATTR_NO_SOCKET;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	if (sk->sk_kern_sock) {
+		*why = LINUBIA_S_UNATTR_KERNEL;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	return from_kuid_munged(&init_user_ns, sk->sk_uid);
+}
+
+static struct sock *lnb_lookup_ingress(struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	lnb_stat_add(LINUBIA_S_SLOW_LOOKUPS, 1);
+	if (state->pf == NFPROTO_IPV4)
+		return nf_sk_lookup_slow_v4(state->net, skb, state->in);
+	return nf_sk_lookup_slow_v6(state->net, skb, state->in);
+}
+
+static u32 lnb_owner_uid(struct sk_buff *skb, const struct nf_hook_state *state,
+			 enum linubia_stat *why)
+{
+	struct sock *sk = skb->sk;
+	bool referenced = false;
+	u32 uid;
+
+	if (state->hook == NF_INET_LOCAL_OUT) {
+		/* IPv6 RSTs leave with skb->sk unset; state->sk is the sender. */
+		if (!sk)
+			sk = state->sk;
+	} else if (!sk) {
+		/* No early demux (always the case on loopback): look it up. */
+		sk = lnb_lookup_ingress(skb, state);
+		referenced = sk;
+	}
+	if (!sk) {
+		*why = LINUBIA_S_UNATTR_NO_SOCKET;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	uid = lnb_sock_uid(sk, why);
+	if (referenced)
+		sock_gen_put(sk);
+	return uid;
+}
+
+static bool lnb_skip_loopback(const struct nf_hook_state *state)
+{
+	const struct net_device *dev =
+		state->hook == NF_INET_LOCAL_OUT ? state->out : state->in;
+
+	return dev && (dev->flags & IFF_LOOPBACK) && !lnb_count_loopback();
+}
+
+static unsigned int lnb_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	enum linubia_stat why = LINUBIA_S_UNATTR_NO_SOCKET;
+	enum linubia_dir dir;
+	struct lnb_user *user;
+	struct lnb_pkt pkt;
+	unsigned int segs;
+	u64 bytes;
+	u32 uid;
+
+	if (lnb_skip_loopback(state))
+		return NF_ACCEPT;
+	if (state->pf == NFPROTO_IPV4)
+		lnb_parse_ipv4(skb, &pkt);
+	else
+		lnb_parse_ipv6(skb, &pkt);
+
+	segs = lnb_segs(skb, &pkt);
+	bytes = skb->len + (u64)(segs - 1) * pkt.hdr_len;
+	dir = state->hook == NF_INET_LOCAL_OUT ? LINUBIA_DIR_OUT :
+						 LINUBIA_DIR_IN;
+
+	uid = lnb_owner_uid(skb, state, &why);
+	if (uid == LINUBIA_UID_UNATTRIBUTED) {
+		user = lnb_unattributed();
+		lnb_stat_add(why, segs);
+	} else {
+		user = lnb_user_get(uid, &why);
+		if (user == lnb_unattributed()) {
+			lnb_stat_add(why, segs);
+			if (why == LINUBIA_S_UNATTR_TABLE_FULL)
+				lnb_stat_add(LINUBIA_S_TABLE_FULL_BYTES, bytes);
+		}
+	}
+	lnb_user_add(user, LINUBIA_COUNTER(dir, pkt.family, pkt.proto,
+					   LINUBIA_UNIT_BYTES), bytes, segs);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops lnb_hook_ops[] = {
+	{
+		.hook = lnb_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = LNB_HOOK_PRIORITY,
+	}, {
+		.hook = lnb_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = LNB_HOOK_PRIORITY,
+	}, {
+		.hook = lnb_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = LNB_HOOK_PRIORITY,
+	}, {
+		.hook = lnb_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = LNB_HOOK_PRIORITY,
+	},
+};
+
+/*
+ * IPv6 reassembles after LOCAL_IN unless nf_defrag_ipv6 runs (as for
+ * xt_socket): enable it so ingress counts datagrams after reassembly, like
+ * IPv4 does on its own.
+ */
+static int __net_init lnb_net_init(struct net *net)
+{
+	int err;
+
+	err = nf_defrag_ipv6_enable(net);
+	if (err)
+		return err;
+	err = nf_register_net_hooks(net, lnb_hook_ops, ARRAY_SIZE(lnb_hook_ops));
+#if LNB_HAVE_DEFRAG_DISABLE
+	if (err)
+		nf_defrag_ipv6_disable(net);
+#endif
+	return err;
+}
+
+static void __net_exit lnb_net_exit(struct net *net)
+{
+	nf_unregister_net_hooks(net, lnb_hook_ops, ARRAY_SIZE(lnb_hook_ops));
+#if LNB_HAVE_DEFRAG_DISABLE
+	nf_defrag_ipv6_disable(net);
+#endif
+}
+
+static struct pernet_operations lnb_net_ops = {
+	.init = lnb_net_init,
+	.exit = lnb_net_exit,
+};
+
+int lnb_hooks_init(void)
+{
+	BUILD_BUG_ON(LINUBIA_COUNTER_COUNT != LINUBIA_DIR_COUNT *
+		     LINUBIA_FAMILY_COUNT * LINUBIA_PROTO_COUNT *
+		     LINUBIA_UNIT_COUNT);
+	return register_pernet_subsys(&lnb_net_ops);
+}
+
+/* Unregistering waits for packets in the hooks (synchronize_net). */
+void lnb_hooks_exit(void)
+{
+	unregister_pernet_subsys(&lnb_net_ops);
+}

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""A tiny test runner for the guest: each test gets a freshly loaded module
+and its own namespaces; prints one line per test and 'N passed, N failed'."""
+import sys
+import time
+import traceback
+
+import lnb
+
+TESTS = []
+
+
+def test(fn=None, **module_params):
+    """Decorator: register fn; module_params are given to insmod."""
+    def wrap(f):
+        TESTS.append((f, module_params))
+        return f
+    return wrap(fn) if fn else wrap
+
+
+def run_all(selected=None):
+    # veth queues to the per-CPU backlog; on a slow TCG guest a burst of
+    # concurrent flows could overflow the default 1000 and cause TCP
+    # retransmissions whose SACK options no ground truth can predict.
+    lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
+    passed = failed = 0
+    for fn, params in TESTS:
+        if selected and fn.__name__ not in selected:
+            continue
+        start = time.monotonic()
+        try:
+            lnb.load_module(**params)
+            try:
+                fn()
+            finally:
+                lnb.run("ip -all netns delete", check=False)
+                if lnb.module_loaded():
+                    lnb.unload_module()
+            passed += 1
+            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
+        except lnb.Failure as e:
+            failed += 1
+            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s: unexpected error\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit("import this module from a test file")
