@@ -169,8 +169,10 @@ static int lnb_get_user(struct sk_buff *skb, struct genl_info *info)
 	u32 uid;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, LINUBIA_A_UID))
+	if (!info->attrs[LINUBIA_A_UID]) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing LINUBIA_A_UID");
 		return -EINVAL;
+	}
 	uid = nla_get_u32(info->attrs[LINUBIA_A_UID]);
 	if (uid != lnb_caller_uid() && !lnb_is_admin(skb)) {
 		NL_SET_ERR_MSG_MOD(info->extack,

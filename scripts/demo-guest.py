@@ -47,7 +47,7 @@ def show(table):
             human(sum(v for k, v in row.items() if "_icmp_" in k and k.endswith("bytes")))]))
     rows = [r for _, r in sorted(rows, key=lambda x: -x[0])]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))))
     for r in rows:
         print("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
 

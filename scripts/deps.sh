@@ -13,7 +13,7 @@ pkgs=(
 	sparse
 	qemu-system-x86 busybox-static cpio xz-utils
 	libmnl-dev libcmocka-dev valgrind clang llvm
-	iproute2 iputils-ping iperf3 procps util-linux tmux ethtool
+	iproute2 iputils-ping iperf3 procps util-linux tmux ethtool nftables
 	snmp snmpd libsnmp-dev smitools
 	libbpf-dev bpftool
 )

@@ -11,7 +11,7 @@ import threading
 
 import genl
 import lnb
-from lnb import Failure, Pair, expect, expect_eq, expect_record, flow_expectation, add
+from lnb import Failure, Inexact, Pair, expect, expect_eq, expect_record, flow_expectation, add
 from runner import test, run_all
 
 UNATTR = lnb.UNATTR
@@ -57,9 +57,8 @@ def pair_flow_async(p, proto, family, cuid, suid, *extra):
 
 def expect_flow(table, t, family, proto, cuid, suid, what):
     for side in ("client", "server"):
-        expect(not t[side] or not t[side]["retrans"],
-               "%s: %s retransmitted %d segments: SACK options make the ground truth "
-               "inexact (packet loss in the guest?)" % (what, side, t[side] and t[side]["retrans"]))
+        if t[side] and t[side]["retrans"]:
+            raise Inexact("%s: %s retransmitted %d segments" % (what, side, t[side]["retrans"]))
     expect_record(table, cuid, flow_expectation(t["client"], family, proto), what + " client")
     expect_record(table, suid, flow_expectation(t["server"], family, proto), what + " server")
 
@@ -374,7 +373,7 @@ def malformed_requests_get_errors_with_message():
         ("reset", b"", errno.EINVAL, "exactly one"),
         ("reset", genl._attr(A["uid"], struct.pack("=I", 123456)), errno.ENOENT, "no record"),
         ("get_user", genl._attr(A["uid"], b"\1\0"), errno.EINVAL, None),
-        ("get_user", b"", errno.EINVAL, None),
+        ("get_user", b"", errno.EINVAL, "missing LINUBIA_A_UID"),
         ("get_user", genl._attr(A["counters"], b""), errno.EINVAL, None),
         ("get_stats", genl._attr(99, b"\0\0\0\0"), errno.EINVAL, None),
         ("set_config", genl._attr(A["count_loopback"], b"\2"), errno.ERANGE, None),
@@ -440,8 +439,24 @@ def proc_view_equals_netlink_dump():
               int(open("/sys/module/linubia/parameters/max_users").read()), "max_users")
 
 
+KEEP_HOOKS = """
+table inet linubia_keep {
+    chain in { type filter hook input priority 0; policy accept; }
+    chain out { type filter hook output priority 0; policy accept; }
+}
+"""
+
+
 @test
 def unload_while_traffic_flows_20_times():
+    # An nftables table in the initial namespace keeps the global
+    # nf_hooks_needed static keys on while linubia unregisters.  Without it
+    # the last unregistration live-patches the jump label that both vCPUs
+    # execute in ip_local_deliver(); under QEMU TCG that text_poke_bp()
+    # livelocked the guest in 2 of 6 runs (both vCPUs looping on the int3
+    # in softirq, the patcher starved).  It is the emulator, not this
+    # module: the module's own unregistration runs the same either way.
+    lnb.run(["nft", "-f", "-"], input=KEEP_HOOKS)
     p = Pair()
     for i in range(20):
         if not lnb.module_loaded():
@@ -451,6 +466,7 @@ def unload_while_traffic_flows_20_times():
         lnb.unload_module()
         t = flow.result()
         expect(t["client"]["payload_sent"] == 8 << 20, "flow %d broken by rmmod" % i)
+    lnb.run(["nft", "delete", "table", "inet", "linubia_keep"])
 
 
 if __name__ == "__main__":
