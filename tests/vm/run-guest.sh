@@ -58,6 +58,7 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 {
 	echo "# written by run-guest.sh, sourced in the guest"
 	echo "vm_dir=$(q "$here")"
+	echo "repo_dir=$(q "$root")"
 	for name in $(compgen -e); do
 		case $name in
 		LINUBIA_VM_OUT) ;;
@@ -80,6 +81,7 @@ cwd=$(pwd -P)
 say "kernel $KVER, out dir $out"
 # QEMU options take ',' as separator: double it inside paths.
 out_opt=${out//,/,,}
+repo_opt=${root//,/,,}
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-accel tcg -m "$mem" -smp "$cpus" \
 	-nodefaults -display none -no-reboot -nic none \
@@ -89,6 +91,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 quiet loglevel=4" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$repo_opt,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out_opt,mount_tag=out,security_model=none,multidevs=remap" \
 	</dev/null &
 pid=$!
