@@ -122,6 +122,26 @@ def traffic(proto, family, server_addr, client_addr, server_ns=None, client_ns=N
     return json.loads(run(cmd))
 
 
+def pair_flow(p, proto, family, cuid, suid, *extra, background=False):
+    """One flow from namespace a (client) to b (server) of Pair p; with
+    background=True a handle whose .result() gives the JSON."""
+    a, b = (p.a4, p.b4) if family == 4 else (p.a6, p.b6)
+    fn = traffic_async if background else traffic
+    return fn(proto, family, b, a, server_ns=p.b, client_ns=p.a,
+              server_uid=suid, client_uid=cuid, extra=extra)
+
+
+def expect_flow(table, t, family, proto, cuid, suid, what):
+    """Both ends' records equal what the traffic tool says they sent and
+    received (the server's unless suid is None)."""
+    for side in ("client", "server"):
+        if t[side] and t[side]["retrans"]:
+            raise Inexact("%s: %s retransmitted %d segments" % (what, side, t[side]["retrans"]))
+    expect_record(table, cuid, flow_expectation(t["client"], family, proto), what + " client")
+    if suid is not None:
+        expect_record(table, suid, flow_expectation(t["server"], family, proto), what + " server")
+
+
 def traffic_async(*args, **kwargs):
     """Start linubia-traffic in the background; .result() gives its JSON."""
     import threading

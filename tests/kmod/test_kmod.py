@@ -11,7 +11,8 @@ import threading
 
 import genl
 import lnb
-from lnb import Failure, Inexact, Pair, expect, expect_eq, expect_record, flow_expectation, add
+from lnb import (Failure, Pair, add, expect, expect_eq, expect_flow, expect_record,
+                 flow_expectation, pair_flow)
 from runner import test, run_all
 
 UNATTR = lnb.UNATTR
@@ -43,26 +44,6 @@ def closed_flow_expectations(t, family, proto):
     return client, unattr
 
 
-def pair_flow(p, proto, family, cuid, suid, *extra):
-    a, b = (p.a4, p.b4) if family == 4 else (p.a6, p.b6)
-    return lnb.traffic(proto, family, b, a, server_ns=p.b, client_ns=p.a,
-                       server_uid=suid, client_uid=cuid, extra=extra)
-
-
-def pair_flow_async(p, proto, family, cuid, suid, *extra):
-    a, b = (p.a4, p.b4) if family == 4 else (p.a6, p.b6)
-    return lnb.traffic_async(proto, family, b, a, server_ns=p.b, client_ns=p.a,
-                             server_uid=suid, client_uid=cuid, extra=extra)
-
-
-def expect_flow(table, t, family, proto, cuid, suid, what):
-    for side in ("client", "server"):
-        if t[side] and t[side]["retrans"]:
-            raise Inexact("%s: %s retransmitted %d segments" % (what, side, t[side]["retrans"]))
-    expect_record(table, cuid, flow_expectation(t["client"], family, proto), what + " client")
-    expect_record(table, suid, flow_expectation(t["server"], family, proto), what + " server")
-
-
 @test
 def tcp_udp_ipv4_ipv6_concurrent_users():
     p = Pair()
@@ -70,7 +51,7 @@ def tcp_udp_ipv4_ipv6_concurrent_users():
              ("udp", 6, 1002, 2002, "--count", 200, "--size", 1000),
              ("tcp", 6, 1003, 2003, "--bytes", 1000000),
              ("udp", 4, 1004, 2004, "--count", 100, "--size", 500)]
-    handles = [pair_flow_async(p, *f) for f in flows]
+    handles = [pair_flow(p, *f, background=True) for f in flows]
     results = [h.result() for h in handles]
     table = lnb.proc_table()
     for f, t in zip(flows, results):
@@ -252,8 +233,8 @@ def sum_of_records_equals_interface_counters():
 def reset_one_user_while_others_send():
     p = Pair()
     nl = genl.Linubia()
-    bg = [pair_flow_async(p, "tcp", 4, 1002, 2002, "--bytes", 6 << 20),
-          pair_flow_async(p, "tcp", 6, 1003, 2003, "--bytes", 4 << 20)]
+    bg = [pair_flow(p, "tcp", 4, 1002, 2002, "--bytes", 6 << 20, background=True),
+          pair_flow(p, "tcp", 6, 1003, 2003, "--bytes", 4 << 20, background=True)]
     first = pair_flow(p, "udp", 4, 1001, 2001, "--count", 50, "--size", 300)
     cleared = nl.reset(uid=1001)
     expect_eq({k: v for k, v in cleared["counters"].items() if v},
@@ -273,7 +254,7 @@ def reset_one_user_while_others_send():
 @test
 def resets_racing_with_traffic_lose_nothing():
     p = Pair()
-    flow = pair_flow_async(p, "tcp", 4, 1001, 2001, "--bytes", 24 << 20)
+    flow = pair_flow(p, "tcp", 4, 1001, 2001, "--bytes", 24 << 20, background=True)
     taken = {}
     stop = threading.Event()
     errors = []
@@ -461,7 +442,7 @@ def unload_while_traffic_flows_20_times():
     for i in range(20):
         if not lnb.module_loaded():
             lnb.load_module()
-        flow = pair_flow_async(p, "tcp", 4 if i % 2 else 6, 1001, 2001, "--bytes", 8 << 20)
+        flow = pair_flow(p, "tcp", 4 if i % 2 else 6, 1001, 2001, "--bytes", 8 << 20, background=True)
         lnb.wait_for(lambda: 1001 in lnb.proc_table(), "traffic to be counted")
         lnb.unload_module()
         t = flow.result()

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The cgroup v2 root, where the programs are attached: found in
+ * /proc/self/mountinfo, so hybrid v1/v2 hosts (cgroup2 at
+ * /sys/fs/cgroup/unified) work like pure v2 ones.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/*
+ * mountinfo: "id parent major:minor root mountpoint options [optional...] -
+ * fstype source superoptions".  Only a mount of the hierarchy's root ("/")
+ * will do: a cgroup namespace or a bind mount may show a subtree, and
+ * attaching there would miss the sockets of every other cgroup.
+ */
+static bool lnb_parse_mount(char *line, char **root, char **mnt)
+{
+	char *dash = strstr(line, " - ");
+	char *save = NULL, *tok;
+	int field = 0;
+
+	if (!dash || strncmp(dash + 3, "cgroup2 ", 8) != 0)
+		return false;
+	*dash = '\0';
+	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (field == 3)
+			*root = tok;
+		else if (field == 4)
+			*mnt = tok;
+		field++;
+	}
+	return field >= 5;
+}
+
+int lnb_cgroup_root(char *path, size_t len, struct linubia_bpf_error *err)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *root, *mnt;
+	size_t cap = 0;
+	int ret = -ENOENT;
+
+	if (!f)
+		return lnb_fail(err, errno, "open /proc/self/mountinfo",
+				"is /proc mounted?");
+	while (getline(&line, &cap, f) > 0) {
+		if (!lnb_parse_mount(line, &root, &mnt) || strcmp(root, "/") != 0)
+			continue;
+		if (strlen(mnt) >= len) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		/* mountinfo escapes spaces as \040: such paths are not supported. */
+		strcpy(path, mnt);
+		ret = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	if (ret == -ENAMETOOLONG)
+		return lnb_fail(err, -ret, "cgroup v2 mount point", "mount it at a shorter path");
+	if (ret)
+		return lnb_fail(err, ENOENT, "find the cgroup v2 root in /proc/self/mountinfo",
+				"mount it: mount -t cgroup2 none /sys/fs/cgroup/unified");
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Definitions shared by the user-space files of the eBPF backend.
+ */
+#ifndef LINUBIA_BPF_INTERNAL_H
+#define LINUBIA_BPF_INTERNAL_H
+
+#include <linux/types.h>
+
+#include "linubia-bpf.h"
+#include "maps.h"
+
+#define LNB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Serialises load, unload, resets and configuration changes. */
+#define LNB_BPF_LOCK_FILE	"/run/linubia-bpf.lock"
+
+/* The pinned maps, index = enum lnb_map. */
+enum lnb_map { LNB_MAP_USERS, LNB_MAP_BASE, LNB_MAP_STATS, LNB_MAP_CONFIG, LNB_MAP_COUNT };
+extern const char *const lnb_map_names[LNB_MAP_COUNT];
+
+struct linubia_bpf {
+	int fd[LNB_MAP_COUNT];
+	uint32_t max_entries;		/* of users and base */
+};
+
+/* error.c: fill err with "<what>: <why> (<todo>)"; return -errnum. */
+int lnb_fail(struct linubia_bpf_error *err, int errnum, const char *what,
+	     const char *todo);
+int lnb_failf(struct linubia_bpf_error *err, int errnum, const char *todo,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int lnb_need_root(struct linubia_bpf_error *err, const char *what);
+
+/* pins.c: bpffs, the pin directory, the lock. */
+int lnb_pin_path(char *buf, size_t len, const char *name);
+int lnb_bpffs_ensure(struct linubia_bpf_error *err);
+int lnb_pin_dir_make(struct linubia_bpf_error *err);
+int lnb_lock(struct linubia_bpf_error *err, const char *what);
+void lnb_unlock(int lock_fd);
+bool lnb_pin_exists(const char *name);
+
+/* cgroup.c: the cgroup v2 root, from /proc/self/mountinfo. */
+int lnb_cgroup_root(char *path, size_t len, struct linubia_bpf_error *err);
+
+/* maps.c: reading the pinned maps. */
+int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
+		 void **values, size_t *count);
+int64_t lnb_tai_offset(void);
+
+#endif /* LINUBIA_BPF_INTERNAL_H */

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The per-packet path of the eBPF backend: cgroup_skb ingress and egress
+ * programs attached at the cgroup v2 root.  Each packet is classified
+ * (family, transport protocol, wire segments, IP-level bytes) and charged to
+ * the host UID owning its socket, as kmod/hook.c does.  The kernel calls
+ * these programs only with a full socket (a SYN-ACK's request socket has
+ * already been replaced by its listener), after the IP header was pushed
+ * back, so skb->len is the IP-level length.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+
+/* GPL: the kfuncs and some helpers used here are GPL-only. */
+char LICENSE[] SEC("license") = "GPL";
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define EEXIST		17
+#define E2BIG		7
+/* IPv6 next-header values (#defines in uapi, so not in vmlinux.h). */
+#define NEXTHDR_HOP		0
+#define NEXTHDR_ROUTING		43
+#define NEXTHDR_FRAGMENT	44
+#define NEXTHDR_AUTH		51
+#define NEXTHDR_DEST		60
+#define NEXTHDR_ICMPV6		58
+#define LNB_MAX_EXTHDRS	8		/* the walk is bounded for the verifier */
+#define LNB_MAX_HDR_OFF	4096
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	/* Memory follows the users seen, up to max_entries; never per CPU. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LNB_BPF_DEFAULT_MAX_USERS + 1);
+	__type(key, __u32);
+	__type(value, struct lnb_bpf_user);
+} lnb_users SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LNB_BPF_DEFAULT_MAX_USERS + 1);
+	__type(key, __u32);
+	__type(value, struct lnb_bpf_base);
+} lnb_base SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lnb_bpf_stats);
+} lnb_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lnb_bpf_config);
+} lnb_config SEC(".maps");
+
+struct lnb_pkt {
+	__u32 family;
+	__u32 proto;
+	__u32 hdr_len;		/* network + transport header bytes */
+};
+
+/*
+ * Bytes [off, off + len) of the packet: in place when they are in the linear
+ * area (always so for headers the stack has parsed), else copied to buf.
+ */
+static __always_inline void *lnb_peek(struct __sk_buff *skb, __u32 off,
+				      void *buf, __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (off > LNB_MAX_HDR_OFF)
+		return NULL;
+	if (data + off + len <= end)
+		return data + off;
+	if (bpf_skb_load_bytes(skb, off, buf, len))
+		return NULL;
+	return buf;
+}
+
+static __always_inline __u32 lnb_proto_of(__u8 l4proto, __u8 icmp_proto)
+{
+	if (l4proto == IPPROTO_TCP)
+		return LINUBIA_PROTO_TCP;
+	if (l4proto == IPPROTO_UDP)
+		return LINUBIA_PROTO_UDP;
+	if (l4proto == icmp_proto)
+		return LINUBIA_PROTO_ICMP;
+	return LINUBIA_PROTO_OTHER;
+}
+
+/* Transport header length, for the per-segment header bytes of GSO. */
+static __always_inline __u32 lnb_l4_hdr_len(struct __sk_buff *skb, __u32 proto,
+					    __u32 off)
+{
+	struct tcphdr buf, *th;
+
+	if (proto == LINUBIA_PROTO_UDP)
+		return sizeof(struct udphdr);
+	if (proto != LINUBIA_PROTO_TCP)
+		return 0;
+	th = lnb_peek(skb, off, &buf, sizeof(buf));
+	return th ? th->doff * 4 : 0;
+}
+
+static __always_inline void lnb_parse_ipv4(struct __sk_buff *skb, struct iphdr *iph,
+					   struct lnb_pkt *pkt)
+{
+	__u32 l3_len = iph->ihl * 4;
+
+	pkt->family = LINUBIA_FAMILY_IPV4;
+	pkt->proto = lnb_proto_of(iph->protocol, IPPROTO_ICMP);
+	pkt->hdr_len = l3_len;
+	if (skb->gso_size)
+		pkt->hdr_len += lnb_l4_hdr_len(skb, pkt->proto, l3_len);
+}
+
+/* IPv6: walk the extension headers as ipv6_skip_exthdr() does. */
+static __always_inline void lnb_parse_ipv6(struct __sk_buff *skb, struct ipv6hdr *ip6h,
+					   struct lnb_pkt *pkt)
+{
+	__u8 nexthdr = ip6h->nexthdr;
+	__u32 off = sizeof(struct ipv6hdr);
+	struct frag_hdr buf, *h;
+	int i;
+
+	pkt->family = LINUBIA_FAMILY_IPV6;
+	for (i = 0; i < LNB_MAX_EXTHDRS; i++) {
+		if (nexthdr != NEXTHDR_HOP && nexthdr != NEXTHDR_ROUTING &&
+		    nexthdr != NEXTHDR_DEST && nexthdr != NEXTHDR_FRAGMENT &&
+		    nexthdr != NEXTHDR_AUTH)
+			break;
+		h = lnb_peek(skb, off, &buf, sizeof(buf));
+		if (!h)
+			goto unparsable;
+		if (nexthdr == NEXTHDR_FRAGMENT) {
+			/* A later fragment: its payload is no transport header. */
+			if (bpf_ntohs(h->frag_off) & ~0x7)
+				break;
+			off += sizeof(struct frag_hdr);
+		} else if (nexthdr == NEXTHDR_AUTH) {
+			off += (h->reserved + 2) * 4;	/* hdrlen is the 2nd byte */
+		} else {
+			off += (h->reserved + 1) * 8;
+		}
+		nexthdr = h->nexthdr;
+	}
+	if (i == LNB_MAX_EXTHDRS)
+		goto unparsable;
+	pkt->proto = lnb_proto_of(nexthdr, NEXTHDR_ICMPV6);
+	pkt->hdr_len = off;
+	if (skb->gso_size)
+		pkt->hdr_len += lnb_l4_hdr_len(skb, pkt->proto, off);
+	return;
+unparsable:
+	/* Like the module when ipv6_skip_exthdr() fails (NEXTHDR_NONE too). */
+	pkt->proto = LINUBIA_PROTO_OTHER;
+	pkt->hdr_len = sizeof(struct ipv6hdr);
+}
+
+static __always_inline int lnb_parse(struct __sk_buff *skb, struct lnb_pkt *pkt)
+{
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} buf, *ip;
+
+	ip = lnb_peek(skb, 0, &buf, sizeof(buf.v4));
+	if (!ip)
+		return -1;
+	if (ip->v4.version == 4) {
+		lnb_parse_ipv4(skb, &ip->v4, pkt);
+		return 0;
+	}
+	ip = lnb_peek(skb, 0, &buf, sizeof(buf.v6));
+	if (!ip || ip->v6.version != 6)
+		return -1;
+	lnb_parse_ipv6(skb, &ip->v6, pkt);
+	return 0;
+}
+
+/* Wire packets in this skb: a TSO/GSO/GRO skb stands for gso_segs. */
+static __always_inline __u32 lnb_segs(struct __sk_buff *skb, const struct lnb_pkt *pkt)
+{
+	__u32 gso_size = skb->gso_size, segs = skb->gso_segs;
+
+	if (!gso_size)
+		return 1;
+	if (segs)
+		return segs;
+	/* Some drivers leave gso_segs 0: derive it from gso_size. */
+	if (skb->len <= pkt->hdr_len)
+		return 1;
+	return (skb->len - pkt->hdr_len + gso_size - 1) / gso_size;
+}
+
+/* The host UID owning the packet's socket, or why there is none. */
+static __always_inline __u32 lnb_owner_uid(struct sk_buff *kskb, __u32 *why)
+{
+	struct sock *sk = kskb->sk;
+	struct request_sock *req;
+	__u8 state;
+
+	if (!sk) {
+		*why = LINUBIA_S_UNATTR_NO_SOCKET;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	state = sk->__sk_common.skc_state;
+	if (state == TCP_TIME_WAIT) {
+		*why = LINUBIA_S_UNATTR_TIME_WAIT;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	if (state == TCP_NEW_SYN_RECV) {
+		/*
+		 * Not seen on 6.18 (the kernel passes the listener); kept for
+		 * safety.  skc_listener shares a union with a scalar, so the
+		 * verifier needs the second cast to treat it as a socket.
+		 */
+		req = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct request_sock));
+		sk = bpf_rdonly_cast(req->__req_common.skc_listener,
+				     bpf_core_type_id_kernel(struct sock));
+		if (!sk) {
+			*why = LINUBIA_S_UNATTR_NO_SOCKET;
+			return LINUBIA_UID_UNATTRIBUTED;
+		}
+	}
+	if (BPF_CORE_READ_BITFIELD(sk, sk_kern_sock)) {
+		*why = LINUBIA_S_UNATTR_KERNEL;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	/*
+	 * sk_uid is a kuid, i.e. already the initial namespace's UID; not
+	 * bpf_get_socket_uid(), which maps it into the netns owner's userns.
+	 */
+	return sk->sk_uid.val;
+}
+
+static __always_inline void lnb_stat_add(__u32 stat, __u64 val)
+{
+	__u32 zero = 0;
+	struct lnb_bpf_stats *st = bpf_map_lookup_elem(&lnb_stats, &zero);
+
+	if (st && stat < LINUBIA_STAT_COUNT)
+		__sync_fetch_and_add(&st->s[stat], val);
+}
+
+/* The record of uid, made on first sight; NULL (and why) if impossible. */
+static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
+{
+	struct lnb_bpf_user *u, fresh;
+	long err;
+
+	u = bpf_map_lookup_elem(&lnb_users, &uid);
+	if (u)
+		return u;
+	__builtin_memset(&fresh, 0, sizeof(fresh));
+	fresh.first_seen_tai_ns = bpf_ktime_get_tai_ns();
+	/* NOEXIST: another CPU may have made it meanwhile; then use that one. */
+	err = bpf_map_update_elem(&lnb_users, &uid, &fresh, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		*why = err == -E2BIG ? LINUBIA_S_UNATTR_TABLE_FULL :
+				       LINUBIA_S_UNATTR_NO_MEMORY;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&lnb_users, &uid);
+}
+
+static __always_inline bool lnb_skip_loopback(struct sk_buff *kskb)
+{
+	__u32 zero = 0;
+	struct lnb_bpf_config *cfg = bpf_map_lookup_elem(&lnb_config, &zero);
+	struct net_device *dev;
+
+	if (!cfg || !cfg->skip_loopback)
+		return false;
+	dev = kskb->dev;
+	return dev && (dev->flags & IFF_LOOPBACK);
+}
+
+static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir)
+{
+	__u32 why = LINUBIA_S_UNATTR_NO_SOCKET, uid, segs, idx;
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct lnb_bpf_user *u = NULL;
+	struct lnb_pkt pkt;
+	__u64 bytes;
+
+	if (lnb_skip_loopback(kskb))
+		return;
+	if (lnb_parse(skb, &pkt))
+		return;		/* not IP: cgroup_skb is only called for IP */
+	segs = lnb_segs(skb, &pkt);
+	bytes = skb->len + (__u64)(segs - 1) * pkt.hdr_len;
+
+	uid = lnb_owner_uid(kskb, &why);
+	if (uid != LINUBIA_UID_UNATTRIBUTED)
+		u = lnb_user_get(uid, &why);
+	if (!u) {
+		lnb_stat_add(why, segs);
+		if (why == LINUBIA_S_UNATTR_TABLE_FULL)
+			lnb_stat_add(LINUBIA_S_TABLE_FULL_BYTES, bytes);
+		uid = LINUBIA_UID_UNATTRIBUTED;
+		u = bpf_map_lookup_elem(&lnb_users, &uid);	/* made by the loader */
+		if (!u)
+			return;
+	}
+	idx = LINUBIA_COUNTER(dir, pkt.family, pkt.proto, LINUBIA_UNIT_BYTES);
+	if (idx >= LINUBIA_COUNTER_COUNT - 1)
+		return;
+	/* Atomic: softirq can interrupt process context on the same CPU. */
+	__sync_fetch_and_add(&u->c[idx], bytes);
+	__sync_fetch_and_add(&u->c[idx + 1], segs);
+}
+
+SEC("cgroup_skb/ingress")
+int lnb_ingress(struct __sk_buff *skb)
+{
+	lnb_account(skb, LINUBIA_DIR_IN);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int lnb_egress(struct __sk_buff *skb)
+{
+	lnb_account(skb, LINUBIA_DIR_OUT);
+	return 1;
+}

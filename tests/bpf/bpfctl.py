@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The eBPF backend as the tests drive it: build/bin/linubia-bpf for load,
+unload, show (same table as /proc/linubia), stats, reset and config, and
+bpftool for what is attached at the cgroup v2 root.  Natively on the host,
+so every helper here cleans up after itself."""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kmod"))
+import lnb  # noqa: E402  (read-only reuse: Pair, traffic, expectations)
+import uapi  # noqa: E402
+
+TOOL = os.path.join(uapi.REPO, "build", "bin", "linubia-bpf")
+PIN_PARENT = "/sys/fs/bpf/linubia"
+PIN_DIR = PIN_PARENT + "/v1"
+PROGS = ("lnb_ingress", "lnb_egress")
+
+
+def tool(*args, check=True, prefix=()):
+    """Run linubia-bpf; (returncode, stdout, stderr)."""
+    p = subprocess.run(list(prefix) + [TOOL] + [str(a) for a in args],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and p.returncode != 0:
+        raise lnb.Failure("linubia-bpf %s failed (%d): %s" % (" ".join(map(str, args)),
+                                                              p.returncode, p.stderr.strip()))
+    return p.returncode, p.stdout, p.stderr
+
+
+def load(*args):
+    tool("load", *args)
+
+
+def unload():
+    tool("unload")
+
+
+def loaded():
+    return os.path.exists(PIN_DIR + "/link_ingress")
+
+
+def cleanup():
+    """Whatever a failed test left: our pins and links (never others')."""
+    if os.path.exists(PIN_DIR):
+        tool("unload", check=False)
+
+
+def parse_table(text):
+    lines = text.splitlines()
+    header = lines[0].split()
+    lnb.expect_eq(header[3:], uapi.COUNTERS, "linubia-bpf show header")
+    table = {}
+    for line in lines[1:]:
+        vals = [int(v) for v in line.split()]
+        table[vals[0]] = dict(zip(header, vals))
+    return table
+
+
+def table():
+    """{uid: {column: int}}, as lnb.proc_table() for the module."""
+    return parse_table(tool("show")[1])
+
+
+def stats():
+    return {k: int(v) for k, v in (line.split() for line in tool("stats")[1].splitlines())}
+
+
+def reset(uid):
+    """The counters one reset took off uid ({name: value})."""
+    t = parse_table(tool("reset", uid)[1])
+    return t[uid]
+
+
+def reset_all():
+    tool("reset", "--all")
+
+
+def set_count_loopback(on):
+    tool("config", "count_loopback=%s" % ("on" if on else "off"))
+
+
+def cgroup_root():
+    for line in open("/proc/self/mountinfo"):
+        left, right = line.split(" - ", 1)
+        if right.startswith("cgroup2 ") and left.split()[3] == "/":
+            return left.split()[4]
+    raise lnb.Failure("no cgroup2 mount")
+
+
+def attached_progs():
+    """Names of the programs attached at the cgroup v2 root."""
+    out = lnb.run(["bpftool", "cgroup", "show", cgroup_root()])
+    return [line.split()[-1] for line in out.splitlines()[1:] if line.strip()]
+
+
+def prog_names():
+    out = lnb.run(["bpftool", "prog", "show"])
+    return [w for line in out.splitlines() for w in line.split() if w in PROGS]
+
+
+def pins_left():
+    found = []
+    for root, dirs, files in os.walk(PIN_PARENT):
+        found += [os.path.join(root, f) for f in files + dirs]
+    return found + ([PIN_PARENT] if os.path.exists(PIN_PARENT) else [])
