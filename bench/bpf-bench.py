@@ -6,7 +6,9 @@
    same run, for iperf3 TCP (TSO/GRO on: one run per GSO skb) and UDP with
    64-byte payloads, ingress and egress.
 2. Throughput: alternating rounds of iperf3 with and without the backend;
-   medians and ratios.
+   medians and ratios (LINUBIA_BENCH_ROUNDS=0 skips them).
+LINUBIA_BENCH_COST_REPEAT=N repeats the per-packet measurement N times
+(one table row set per repeat), to see the spread on a busy host.
 Prints figures (a markdown table for docs/benchmarks-ebpf.md); never fails on them."""
 import json
 import os
@@ -22,6 +24,7 @@ from bpfctl import lnb  # noqa: E402
 ROUNDS = int(os.environ.get("LINUBIA_BENCH_ROUNDS", "15"))
 SECONDS = int(os.environ.get("LINUBIA_BENCH_SECONDS", "3"))
 COST_SECONDS = int(os.environ.get("LINUBIA_BENCH_COST_SECONDS", "5"))
+COST_REPEAT = int(os.environ.get("LINUBIA_BENCH_COST_REPEAT", "1"))
 NOOP = os.path.join(lnb.uapi.REPO, "build", "bin", "linubia-bpf-noop")
 
 
@@ -107,8 +110,8 @@ def main():
     try:
         lnb.wait_for(lambda: "5201" in lnb.run(["ip", "netns", "exec", p.b, "ss", "-ltnH"]),
                      "iperf3 server to listen")
-        cost = per_packet_cost(p)
-        res = rounds(p)
+        costs = [per_packet_cost(p) for _ in range(COST_REPEAT)]
+        res = rounds(p) if ROUNDS > 0 else None
     finally:
         server.terminate()
         server.wait()
@@ -116,12 +119,17 @@ def main():
         bpfctl.cleanup()
     print("\n| workload | program | runs | ns per run | ratio to no-op |")
     print("|---|---|---|---|---|")
-    for label, progs in cost.items():
-        for d in ("egress", "ingress"):
-            ns, runs = progs["linubia " + d]
-            noop_ns = progs["no-op " + d][0]
-            print("| %s | linubia %s | %d | %.1f | %.2f |" % (label, d, runs, ns, ns / max(noop_ns, 1e-9)))
-            print("| %s | no-op %s | %d | %.1f | 1 |" % (label, d, progs["no-op " + d][1], noop_ns))
+    for cost in costs:
+        for label, progs in cost.items():
+            for d in ("egress", "ingress"):
+                ns, runs = progs["linubia " + d]
+                noop_ns = progs["no-op " + d][0]
+                print("| %s | linubia %s | %d | %.1f | %.2f |" % (
+                    label, d, runs, ns, ns / max(noop_ns, 1e-9)))
+                print("| %s | no-op %s | %d | %.1f | 1 |" % (
+                    label, d, progs["no-op " + d][1], noop_ns))
+    if res is None:
+        return 0
     print("\n| iperf3 (%d rounds of %d s) | with backend (median) | without (median) | ratio |"
           % (ROUNDS, SECONDS))
     print("|---|---|---|---|")

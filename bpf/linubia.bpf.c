@@ -117,20 +117,20 @@ static __always_inline __u32 lnb_l4_hdr_len(struct __sk_buff *skb, __u32 proto,
 }
 
 static __always_inline void lnb_parse_ipv4(struct __sk_buff *skb, struct iphdr *iph,
-					   struct lnb_pkt *pkt)
+					   __u32 gso_size, struct lnb_pkt *pkt)
 {
 	__u32 l3_len = iph->ihl * 4;
 
 	pkt->family = LINUBIA_FAMILY_IPV4;
 	pkt->proto = lnb_proto_of(iph->protocol, IPPROTO_ICMP);
 	pkt->hdr_len = l3_len;
-	if (skb->gso_size)
+	if (gso_size)
 		pkt->hdr_len += lnb_l4_hdr_len(skb, pkt->proto, l3_len);
 }
 
 /* IPv6: walk the extension headers as ipv6_skip_exthdr() does. */
 static __always_inline void lnb_parse_ipv6(struct __sk_buff *skb, struct ipv6hdr *ip6h,
-					   struct lnb_pkt *pkt)
+					   __u32 gso_size, struct lnb_pkt *pkt)
 {
 	__u8 nexthdr = ip6h->nexthdr;
 	__u32 off = sizeof(struct ipv6hdr);
@@ -162,7 +162,7 @@ static __always_inline void lnb_parse_ipv6(struct __sk_buff *skb, struct ipv6hdr
 		goto unparsable;
 	pkt->proto = lnb_proto_of(nexthdr, NEXTHDR_ICMPV6);
 	pkt->hdr_len = off;
-	if (skb->gso_size)
+	if (gso_size)
 		pkt->hdr_len += lnb_l4_hdr_len(skb, pkt->proto, off);
 	return;
 unparsable:
@@ -171,7 +171,8 @@ unparsable:
 	pkt->hdr_len = sizeof(struct ipv6hdr);
 }
 
-static __always_inline int lnb_parse(struct __sk_buff *skb, struct lnb_pkt *pkt)
+static __always_inline int lnb_parse(struct __sk_buff *skb, __u32 gso_size,
+				     struct lnb_pkt *pkt)
 {
 	union {
 		struct iphdr v4;
@@ -182,29 +183,28 @@ static __always_inline int lnb_parse(struct __sk_buff *skb, struct lnb_pkt *pkt)
 	if (!ip)
 		return -1;
 	if (ip->v4.version == 4) {
-		lnb_parse_ipv4(skb, &ip->v4, pkt);
+		lnb_parse_ipv4(skb, &ip->v4, gso_size, pkt);
 		return 0;
 	}
 	ip = lnb_peek(skb, 0, &buf, sizeof(buf.v6));
 	if (!ip || ip->v6.version != 6)
 		return -1;
-	lnb_parse_ipv6(skb, &ip->v6, pkt);
+	lnb_parse_ipv6(skb, &ip->v6, gso_size, pkt);
 	return 0;
 }
 
-/* Wire packets in this skb: a TSO/GSO/GRO skb stands for gso_segs. */
-static __always_inline __u32 lnb_segs(struct __sk_buff *skb, const struct lnb_pkt *pkt)
+/* Wire packets in a TSO/GSO/GRO skb (gso_size != 0): gso_segs. */
+static __always_inline __u32 lnb_gso_segs(struct __sk_buff *skb, __u32 len,
+					  __u32 gso_size, const struct lnb_pkt *pkt)
 {
-	__u32 gso_size = skb->gso_size, segs = skb->gso_segs;
+	__u32 segs = skb->gso_segs;
 
-	if (!gso_size)
-		return 1;
 	if (segs)
 		return segs;
 	/* Some drivers leave gso_segs 0: derive it from gso_size. */
-	if (skb->len <= pkt->hdr_len)
+	if (len <= pkt->hdr_len)
 		return 1;
-	return (skb->len - pkt->hdr_len + gso_size - 1) / gso_size;
+	return (len - pkt->hdr_len + gso_size - 1) / gso_size;
 }
 
 /* The host UID owning the packet's socket, or why there is none. */
@@ -280,19 +280,20 @@ static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
 
 static __always_inline bool lnb_skip_loopback(struct sk_buff *kskb)
 {
+	struct net_device *dev = kskb->dev;
+	struct lnb_bpf_config *cfg;
 	__u32 zero = 0;
-	struct lnb_bpf_config *cfg = bpf_map_lookup_elem(&lnb_config, &zero);
-	struct net_device *dev;
 
-	if (!cfg || !cfg->skip_loopback)
+	/* The device first: most traffic is not loopback, and needs no lookup. */
+	if (!dev || !(dev->flags & IFF_LOOPBACK))
 		return false;
-	dev = kskb->dev;
-	return dev && (dev->flags & IFF_LOOPBACK);
+	cfg = bpf_map_lookup_elem(&lnb_config, &zero);
+	return cfg && cfg->skip_loopback;
 }
 
 static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir)
 {
-	__u32 why = LINUBIA_S_UNATTR_NO_SOCKET, uid, segs, idx;
+	__u32 why = LINUBIA_S_UNATTR_NO_SOCKET, uid, segs = 1, idx, len, gso_size;
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct lnb_bpf_user *u = NULL;
 	struct lnb_pkt pkt;
@@ -300,10 +301,16 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir)
 
 	if (lnb_skip_loopback(kskb))
 		return;
-	if (lnb_parse(skb, &pkt))
+	/* gso_* live in skb_shinfo(): three loads per read, so read once. */
+	len = skb->len;
+	gso_size = skb->gso_size;
+	if (lnb_parse(skb, gso_size, &pkt))
 		return;		/* not IP: cgroup_skb is only called for IP */
-	segs = lnb_segs(skb, &pkt);
-	bytes = skb->len + (__u64)(segs - 1) * pkt.hdr_len;
+	bytes = len;
+	if (gso_size) {
+		segs = lnb_gso_segs(skb, len, gso_size, &pkt);
+		bytes += (__u64)(segs - 1) * pkt.hdr_len;
+	}
 
 	uid = lnb_owner_uid(kskb, &why);
 	if (uid != LINUBIA_UID_UNATTRIBUTED)
