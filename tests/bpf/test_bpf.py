@@ -249,7 +249,10 @@ def reset_one_user_while_others_send():
 @test
 def resets_racing_with_traffic_lose_nothing():
     p = pair()
-    flow = pair_flow(p, "tcp", 4, 41001, 42001, "--bytes", 24 << 20, background=True)
+    # Paced to last about 2 s: natively an unpaced flow can end before the
+    # resetters got going, and the test would prove nothing.
+    flow = pair_flow(p, "tcp", 4, 41001, 42001, "--bytes", 16 << 20, "--rate", 8 << 20,
+                     background=True)
     taken, stop, errors, count = {}, threading.Event(), [], [0]
     lock = threading.Lock()
 

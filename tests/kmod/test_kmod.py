@@ -254,8 +254,12 @@ def reset_one_user_while_others_send():
 @test
 def resets_racing_with_traffic_lose_nothing():
     p = Pair()
-    flow = pair_flow(p, "tcp", 4, 1001, 2001, "--bytes", 24 << 20, background=True)
+    # Paced to last about 2 s, so the resets surely race with the traffic.
+    flow = pair_flow(p, "tcp", 4, 1001, 2001, "--bytes", 16 << 20, "--rate", 8 << 20,
+                     background=True)
     taken = {}
+    count = [0]
+    lock = threading.Lock()  # two resetters add into taken
     stop = threading.Event()
     errors = []
 
@@ -269,9 +273,11 @@ def resets_racing_with_traffic_lose_nothing():
                     if e.errno != errno.ENOENT:
                         raise
                     continue
-                for k, v in r["counters"].items():
-                    expect(v < 1 << 62, "reset cleared a wrapped value %s=%d" % (k, v))
-                    taken[k] = taken.get(k, 0) + v
+                with lock:
+                    for k, v in r["counters"].items():
+                        expect(v < 1 << 62, "reset cleared a wrapped value %s=%d" % (k, v))
+                        taken[k] = taken.get(k, 0) + v
+                    count[0] += 1
         except Exception as e:
             errors.append(e)
 
@@ -284,6 +290,7 @@ def resets_racing_with_traffic_lose_nothing():
         th.join()
     if errors:
         raise errors[0]
+    expect(count[0] >= 10, "only %d resets ran during the flow" % count[0])
     final = lnb.counters(lnb.proc_table(), 1001)
     total = {k: taken.get(k, 0) + final[k] for k in final}
     expect_record({1001: total}, 1001, flow_expectation(t["client"], 4, "tcp"),
