@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The kernel-module backend: the generic netlink family "linubia"
+ * (kmod/include/uapi/linux/linubia.h documents every command).
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "nl.h"
+
+static int lnb_kmod_open(void **priv, struct lnb_detail *detail)
+{
+	struct lnb_nl *nl = malloc(sizeof(*nl));
+	int err;
+
+	if (!nl)
+		return -ENOMEM;
+	err = lnb_nl_open(nl, detail);
+	if (err) {
+		free(nl);
+		return err;
+	}
+	*priv = nl;
+	return 0;
+}
+
+static void lnb_kmod_close(void *priv)
+{
+	lnb_nl_close(priv);
+	free(priv);
+}
+
+/* The module shows every record to CAP_NET_ADMIN (initial namespace). */
+static int lnb_kmod_privileged(void *priv)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	(void)priv;
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	return (data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN)) != 0;
+}
+
+struct lnb_dump_ctx {
+	struct linubia_snapshot *snapshot;
+	struct linubia_record record;	/* scratch, reused per message */
+};
+
+static int lnb_kmod_dump_msg(const struct nlmsghdr *nlh, void *arg,
+			     struct lnb_detail *detail)
+{
+	struct lnb_dump_ctx *ctx = arg;
+	int err;
+
+	err = lnb_parse_record(nlh, LINUBIA_CMD_GET_USER, &ctx->record, detail);
+	if (err)
+		return err;
+	return lnb_snapshot_add(ctx->snapshot, &ctx->record);
+}
+
+static int lnb_kmod_get_stats(void *priv, struct linubia_stats *stats,
+			      struct lnb_detail *detail);
+
+static int lnb_kmod_dump(void *priv, struct linubia_snapshot *snapshot,
+			 struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct lnb_dump_ctx *ctx;
+	struct linubia_stats stats;
+	int err;
+
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->snapshot = snapshot;
+	err = lnb_nl_transact(nl, lnb_nl_request(nl, buf, LINUBIA_CMD_GET_USER, NLM_F_DUMP),
+			      lnb_kmod_dump_msg, ctx, detail);
+	free(ctx);
+	if (!err)
+		err = lnb_kmod_get_stats(priv, &stats, detail);
+	if (!err)
+		lnb_snapshot_set_stats(snapshot, &stats);
+	return err;
+}
+
+/* A request answered by exactly one message, parsed into out. */
+struct lnb_one_reply {
+	int (*parse)(const struct nlmsghdr *nlh, void *out, struct lnb_detail *detail);
+	void *out;
+	int got;
+};
+
+static int lnb_one_reply_msg(const struct nlmsghdr *nlh, void *arg,
+			     struct lnb_detail *detail)
+{
+	struct lnb_one_reply *reply = arg;
+
+	if (reply->got++) {
+		lnb_detail_set(detail, "more than one reply message");
+		return -LINUBIA_EBADREPLY;
+	}
+	return reply->parse(nlh, reply->out, detail);
+}
+
+static int lnb_kmod_ask_one(struct lnb_nl *nl, struct nlmsghdr *req,
+			    struct lnb_one_reply *reply, struct lnb_detail *detail)
+{
+	int err = lnb_nl_transact(nl, req, lnb_one_reply_msg, reply, detail);
+
+	if (!err && !reply->got) {
+		lnb_detail_set(detail, "no reply message before the ACK");
+		return -LINUBIA_EBADREPLY;
+	}
+	return err;
+}
+
+static int lnb_user_reply(const struct nlmsghdr *nlh, void *out,
+			  struct lnb_detail *detail)
+{
+	return lnb_parse_record(nlh, LINUBIA_CMD_GET_USER, out, detail);
+}
+
+static int lnb_reset_reply(const struct nlmsghdr *nlh, void *out,
+			   struct lnb_detail *detail)
+{
+	return lnb_parse_record(nlh, LINUBIA_CMD_RESET, out, detail);
+}
+
+static int lnb_stats_reply(const struct nlmsghdr *nlh, void *out,
+			   struct lnb_detail *detail)
+{
+	return lnb_parse_stats(nlh, out, detail);
+}
+
+static int lnb_config_reply(const struct nlmsghdr *nlh, void *out,
+			    struct lnb_detail *detail)
+{
+	return lnb_parse_config(nlh, out, detail);
+}
+
+static int lnb_kmod_get_user(void *priv, uint32_t uid, struct linubia_record *record,
+			     struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct nlmsghdr *nlh = lnb_nl_request(nl, buf, LINUBIA_CMD_GET_USER, 0);
+	struct lnb_one_reply reply = { lnb_user_reply, record, 0 };
+
+	mnl_attr_put_u32(nlh, LINUBIA_A_UID, uid);
+	return lnb_kmod_ask_one(nl, nlh, &reply, detail);
+}
+
+static int lnb_kmod_reset_user(void *priv, uint32_t uid, struct linubia_record *cleared,
+			       struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct nlmsghdr *nlh = lnb_nl_request(nl, buf, LINUBIA_CMD_RESET, 0);
+	struct lnb_one_reply reply = { lnb_reset_reply, cleared, 0 };
+
+	mnl_attr_put_u32(nlh, LINUBIA_A_UID, uid);
+	return lnb_kmod_ask_one(nl, nlh, &reply, detail);
+}
+
+static int lnb_no_reply_expected(const struct nlmsghdr *nlh, void *arg,
+				 struct lnb_detail *detail)
+{
+	(void)nlh;
+	(void)arg;
+	lnb_detail_set(detail, "unexpected reply message");
+	return -LINUBIA_EBADREPLY;
+}
+
+static int lnb_kmod_reset_all(void *priv, struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct nlmsghdr *nlh = lnb_nl_request(nl, buf, LINUBIA_CMD_RESET, 0);
+
+	mnl_attr_put(nlh, LINUBIA_A_RESET_ALL, 0, NULL);
+	return lnb_nl_transact(nl, nlh, lnb_no_reply_expected, NULL, detail);
+}
+
+static int lnb_kmod_get_stats(void *priv, struct linubia_stats *stats,
+			      struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct lnb_one_reply reply = { lnb_stats_reply, stats, 0 };
+
+	return lnb_kmod_ask_one(nl, lnb_nl_request(nl, buf, LINUBIA_CMD_GET_STATS, 0),
+				&reply, detail);
+}
+
+static int lnb_kmod_get_config(void *priv, struct linubia_config *config,
+			       struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct lnb_one_reply reply = { lnb_config_reply, config, 0 };
+
+	return lnb_kmod_ask_one(nl, lnb_nl_request(nl, buf, LINUBIA_CMD_GET_CONFIG, 0),
+				&reply, detail);
+}
+
+static int lnb_kmod_set_count_loopback(void *priv, bool on, struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct nlmsghdr *nlh = lnb_nl_request(nl, buf, LINUBIA_CMD_SET_CONFIG, 0);
+
+	mnl_attr_put_u8(nlh, LINUBIA_A_COUNT_LOOPBACK, on);
+	return lnb_nl_transact(nl, nlh, lnb_no_reply_expected, NULL, detail);
+}
+
+const struct lnb_backend_ops lnb_backend_kmod = {
+	.name = "kmod",
+	.open = lnb_kmod_open,
+	.close = lnb_kmod_close,
+	.privileged = lnb_kmod_privileged,
+	.dump = lnb_kmod_dump,
+	.get_user = lnb_kmod_get_user,
+	.reset_user = lnb_kmod_reset_user,
+	.reset_all = lnb_kmod_reset_all,
+	.get_stats = lnb_kmod_get_stats,
+	.get_config = lnb_kmod_get_config,
+	.set_count_loopback = lnb_kmod_set_count_loopback,
+};

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* --uid N and --user NAME on the command line. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_parse_uid(const char *text, uint32_t *uid)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (text[0] < '0' || text[0] > '9')
+		goto bad;
+	v = strtoull(text, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		goto bad;
+	*uid = (uint32_t)v;
+	return 0;
+bad:
+	return cli_usage_error("--uid %s: not a UID: expected a number from 0 to 4294967295",
+			       text);
+}
+
+int cli_user_uid(const char *name, uint32_t *uid)
+{
+	struct passwd pw, *found = NULL;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t len = size > 0 ? (size_t)size : 1024;
+	char *buf;
+	int err;
+
+	for (;;) {
+		buf = malloc(len);
+		if (!buf) {
+			fprintf(stderr, "linubia: look up user %s: out of memory\n", name);
+			return CLI_EXIT_FAILURE;
+		}
+		err = getpwnam_r(name, &pw, buf, len, &found);
+		if (err != ERANGE || len >= (1u << 20))
+			break;
+		free(buf);
+		len *= 2;
+	}
+	if (found)
+		*uid = pw.pw_uid;
+	free(buf);
+	if (found)
+		return 0;
+	fprintf(stderr, "linubia: --user %s: no such user%s%s (check the name, or use --uid)\n",
+		name, err ? ": " : "", err ? strerror(err) : "");
+	return CLI_EXIT_NORECORD;
+}
