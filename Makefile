@@ -40,7 +40,7 @@ test-traffic: $(TRAFFIC)
 	LINUBIA_TRAFFIC=$(TRAFFIC) tests/traffic/selftest.sh
 
 # The real module in Debian's kernel under QEMU.
-test-kmod: kmod $(TRAFFIC)
+test-kmod: kmod $(TRAFFIC) $(BIN)/lib-snapshot-uids
 	$(VM) --timeout 1500 -- python3 tests/kmod/test_kmod.py $(KMOD_TESTS)
 
 test: deps

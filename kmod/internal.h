@@ -24,6 +24,7 @@ struct lnb_user {
 	u64 first_seen_ns;		/* CLOCK_REALTIME */
 	u64 last_reset_ns;		/* CLOCK_REALTIME, 0 = never */
 	struct lnb_pcpu __percpu *pcpu;
+	bool own_pcpu;			/* else a slot of a reserve block */
 };
 
 /* table.c: the UID hash table, records, global statistics. */

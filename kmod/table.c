@@ -3,7 +3,11 @@
  * The UID table: a fixed-size hash of records with RCU lookups, per-CPU
  * counters updated without locks, and inserts under a spinlock only for a
  * UID not seen before.  Records live until the module is unloaded, so the
- * hot path never takes a reference.
+ * hot path never takes a reference.  New records come from a reserve that
+ * a work item refills in process context, their per-CPU counters carved
+ * out of blocks of LNB_BLOCK slots: in softirq, alloc_percpu_gfp() can only
+ * use already populated percpu chunks, and one allocation per record could
+ * not keep up with a burst of new UIDs (0.5-2 % failed at 30k-100k).
  */
 #include <linux/hash.h>
 #include <linux/ktime.h>
@@ -14,6 +18,7 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "internal.h"
@@ -21,6 +26,16 @@
 /* The default max_users keeps records and buckets within this budget. */
 #define LNB_TABLE_BUDGET	(64UL << 20)
 #define LNB_MAX_USERS_CAP	(1U << 22)
+/* Preallocated records for new UIDs; refilled when half are used. */
+#define LNB_RESERVE		1024
+/* Counter slots per percpu block (16 KiB: well below PCPU_MIN_UNIT_SIZE). */
+#define LNB_BLOCK		64
+
+/* A percpu allocation holding the counters of LNB_BLOCK records. */
+struct lnb_block {
+	struct list_head node;
+	struct lnb_pcpu __percpu *slots;
+};
 
 struct lnb_stats_pcpu {
 	u64 s[LINUBIA_STAT_COUNT];
@@ -36,6 +51,11 @@ static struct {
 	struct mutex reset_lock;	/* serialises resets: fetch + subtract */
 	struct lnb_user *unattributed;
 	struct lnb_stats_pcpu __percpu *stats;
+	spinlock_t reserve_lock;
+	unsigned int nr_reserve;
+	struct lnb_user *reserve[LNB_RESERVE];
+	struct work_struct refill;
+	struct list_head blocks;	/* touched by the refill work only */
 } tbl;
 
 static struct hlist_head *lnb_bucket_of(u32 uid)
@@ -76,10 +96,18 @@ static size_t lnb_bytes_per_user(void)
 	       sizeof(struct hlist_head);
 }
 
+static void lnb_pcpu_init(struct lnb_pcpu __percpu *pcpu)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(pcpu, cpu)->syncp);
+}
+
+/* A record with counters of its own (init, and the atomic fallback). */
 static struct lnb_user *lnb_user_alloc(u32 uid, gfp_t gfp)
 {
 	struct lnb_user *u;
-	int cpu;
 
 	u = kzalloc(sizeof(*u), gfp);
 	if (!u)
@@ -89,17 +117,103 @@ static struct lnb_user *lnb_user_alloc(u32 uid, gfp_t gfp)
 		kfree(u);
 		return NULL;
 	}
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(u->pcpu, cpu)->syncp);
+	u->own_pcpu = true;
+	lnb_pcpu_init(u->pcpu);
 	u->uid = uid;
 	u->first_seen_ns = ktime_get_real_ns();
 	return u;
 }
 
+/* Block slots are freed with their block, in lnb_table_destroy(). */
 static void lnb_user_free(struct lnb_user *u)
 {
-	free_percpu(u->pcpu);
+	if (u->own_pcpu)
+		free_percpu(u->pcpu);
 	kfree(u);
+}
+
+/* Room left in the reserve, without growing past max_users records. */
+static unsigned int lnb_reserve_room(void)
+{
+	unsigned int used, room;
+
+	spin_lock_bh(&tbl.reserve_lock);
+	used = atomic_read(&tbl.nr_records) + tbl.nr_reserve;
+	room = LNB_RESERVE - tbl.nr_reserve;
+	spin_unlock_bh(&tbl.reserve_lock);
+	if (used >= tbl.max_users + 1)
+		return 0;
+	return min(room, tbl.max_users + 1 - used);
+}
+
+/* Put a fresh, unused record back in the reserve (or free it). */
+static void lnb_reserve_put(struct lnb_user *u)
+{
+	spin_lock_bh(&tbl.reserve_lock);
+	if (tbl.nr_reserve < LNB_RESERVE) {
+		tbl.reserve[tbl.nr_reserve++] = u;
+		u = NULL;
+	}
+	spin_unlock_bh(&tbl.reserve_lock);
+	if (u)
+		lnb_user_free(u);
+}
+
+/* One block of counters and up to LNB_BLOCK records using its slots. */
+static int lnb_reserve_add_block(unsigned int n)
+{
+	struct lnb_block *b;
+	struct lnb_user *u;
+	unsigned int i;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	b->slots = __alloc_percpu(sizeof(struct lnb_pcpu) * LNB_BLOCK,
+				  __alignof__(struct lnb_pcpu));
+	if (!b->slots) {
+		kfree(b);
+		return -ENOMEM;
+	}
+	list_add(&b->node, &tbl.blocks);
+	for (i = 0; i < min_t(unsigned int, n, LNB_BLOCK); i++) {
+		u = kzalloc(sizeof(*u), GFP_KERNEL);
+		if (!u)
+			return -ENOMEM;
+		u->pcpu = b->slots + i;
+		lnb_pcpu_init(u->pcpu);
+		lnb_reserve_put(u);
+	}
+	return 0;
+}
+
+/* Process context: top the reserve up with sleeping allocations. */
+static void lnb_reserve_refill(struct work_struct *work)
+{
+	unsigned int room;
+
+	while ((room = lnb_reserve_room()) && !lnb_reserve_add_block(room))
+		cond_resched();
+}
+
+/* A fresh record for @uid without allocating, or NULL if none is left. */
+static struct lnb_user *lnb_reserve_take(u32 uid)
+{
+	struct lnb_user *u = NULL;
+	unsigned int left;
+
+	spin_lock_bh(&tbl.reserve_lock);
+	if (tbl.nr_reserve)
+		u = tbl.reserve[--tbl.nr_reserve];
+	left = tbl.nr_reserve;
+	spin_unlock_bh(&tbl.reserve_lock);
+	if (left < LNB_RESERVE / 2)
+		schedule_work(&tbl.refill);
+	if (u) {
+		u->uid = uid;
+		u->first_seen_ns = ktime_get_real_ns();
+	}
+	return u;
 }
 
 /* Caller holds rcu_read_lock() or insert_lock. */
@@ -138,7 +252,9 @@ struct lnb_user *lnb_user_get(u32 uid, enum linubia_stat *why_unattributed)
 		*why_unattributed = LINUBIA_S_UNATTR_TABLE_FULL;
 		return tbl.unattributed;
 	}
-	fresh = lnb_user_alloc(uid, GFP_ATOMIC | __GFP_NOWARN);
+	fresh = lnb_reserve_take(uid);
+	if (!fresh)
+		fresh = lnb_user_alloc(uid, GFP_ATOMIC | __GFP_NOWARN);
 	if (!fresh) {
 		*why_unattributed = LINUBIA_S_UNATTR_NO_MEMORY;
 		return tbl.unattributed;
@@ -154,7 +270,7 @@ struct lnb_user *lnb_user_get(u32 uid, enum linubia_stat *why_unattributed)
 	spin_unlock_bh(&tbl.insert_lock);
 
 	if (fresh)
-		lnb_user_free(fresh);
+		lnb_reserve_put(fresh);	/* another CPU made it first */
 	if (!u) {
 		*why_unattributed = LINUBIA_S_UNATTR_TABLE_FULL;
 		return tbl.unattributed;
@@ -304,7 +420,10 @@ int lnb_table_init(unsigned int *max_users)
 	if (!tbl.buckets)
 		return -ENOMEM;
 	spin_lock_init(&tbl.insert_lock);
+	spin_lock_init(&tbl.reserve_lock);
 	mutex_init(&tbl.reset_lock);
+	INIT_WORK(&tbl.refill, lnb_reserve_refill);
+	INIT_LIST_HEAD(&tbl.blocks);
 	atomic_set(&tbl.nr_records, 0);
 
 	tbl.stats = alloc_percpu(struct lnb_stats_pcpu);
@@ -319,6 +438,7 @@ int lnb_table_init(unsigned int *max_users)
 	spin_lock_bh(&tbl.insert_lock);
 	lnb_insert_locked(tbl.unattributed);
 	spin_unlock_bh(&tbl.insert_lock);
+	lnb_reserve_refill(NULL);
 	pr_info("linubia: max_users=%lu (%zu bytes per record, %u CPUs)\n",
 		want, lnb_bytes_per_user(), num_possible_cpus());
 	return 0;
@@ -330,16 +450,27 @@ err_buckets:
 	return -ENOMEM;
 }
 
-/* Called after every hook and reader is gone: no RCU grace period needed. */
+/*
+ * Called after every hook and reader is gone (so nothing schedules the
+ * refill any more): no RCU grace period needed.
+ */
 void lnb_table_destroy(void)
 {
+	struct lnb_block *b, *btmp;
 	struct hlist_node *tmp;
 	struct lnb_user *u;
 	unsigned int i;
 
+	cancel_work_sync(&tbl.refill);
+	while (tbl.nr_reserve)
+		lnb_user_free(tbl.reserve[--tbl.nr_reserve]);
 	for (i = 0; i < lnb_nr_buckets(); i++)
 		hlist_for_each_entry_safe(u, tmp, &tbl.buckets[i], node)
 			lnb_user_free(u);
+	list_for_each_entry_safe(b, btmp, &tbl.blocks, node) {
+		free_percpu(b->slots);
+		kfree(b);
+	}
 	free_percpu(tbl.stats);
 	kvfree(tbl.buckets);
 }

@@ -427,6 +427,26 @@ def proc_view_equals_netlink_dump():
               int(open("/sys/module/linubia/parameters/max_users").read()), "max_users")
 
 
+@test
+def burst_of_new_users_all_get_records():
+    # One datagram each from 30,000 new UIDs, as fast as one process can
+    # make sockets: every UID must get its record (no GFP_ATOMIC failure).
+    first, n = 200000, 30000
+    lnb.run([os.path.join(lnb.REPO, "build", "bin", "lib-snapshot-uids"), str(first), str(n)])
+    st = genl.Linubia().stats()
+    table = lnb.proc_table()
+    expect_eq(st["unattributed_no_memory"], 0, "records that could not be allocated")
+    missing = [uid for uid in range(first, first + n) if uid not in table]
+    expect(not missing, "%d UIDs without a record, e.g. %s" % (len(missing), missing[:5]))
+    wrong = [uid for uid in range(first, first + n)
+             if lnb.counters(table, uid) != dict(lnb.counters({}, 0), out_ipv4_udp_bytes=29,
+                                                 out_ipv4_udp_packets=1)]
+    expect(not wrong, "%d records differ from one 29-byte datagram, e.g. uid %d: %s"
+           % (len(wrong), wrong[0], table[wrong[0]]) if wrong else "")
+    expect_record(table, 0, {"in_ipv4_udp_bytes": 29 * n, "in_ipv4_udp_packets": n},
+                  "the root-owned receiver")
+
+
 KEEP_HOOKS = """
 table inet linubia_keep {
     chain in { type filter hook input priority 0; policy accept; }
