@@ -173,6 +173,9 @@ class Pair:
     (and, right after link-up, MLD reports: see wait_quiet)."""
 
     def __init__(self, n=0, offload=False, mtu=1500, quiet=False):
+        # veth queues to the per-CPU backlog (global, not per netns): on a
+        # slow TCG guest concurrent flows overflowed the default 1000.
+        run("sysctl -qw net.core.netdev_max_backlog=100000")
         self.a, self.b = "lnb-a%d" % n, "lnb-b%d" % n
         self.va, self.vb = "va%d" % n, "vb%d" % n
         self.a4, self.b4 = "10.200.%d.1" % n, "10.200.%d.2" % n

@@ -19,10 +19,6 @@ def test(fn=None, **module_params):
 
 
 def run_all(selected=None):
-    # veth queues to the per-CPU backlog; on a slow TCG guest a burst of
-    # concurrent flows could overflow the default 1000 and cause TCP
-    # retransmissions whose SACK options no ground truth can predict.
-    lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
     # A lockup must end the run at once with its stack on the console, not
     # hang until the harness's timeout.
     lnb.run("sysctl -qw kernel.softlockup_panic=1 kernel.hung_task_panic=1 "

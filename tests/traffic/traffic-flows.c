@@ -362,9 +362,12 @@ void udp_server(const struct traffic_config *cfg, int ready_fd, int done_fd,
 	signal_ready(ready_fd, bound_port(fd));
 
 	while (rep->datagrams_received < cfg->count) {
+		/* Once the client is done, stop polling done_fd: its POLLHUP
+		 * would wake us at once forever and the drain timeout below
+		 * would never fire if a datagram was lost. */
 		struct pollfd pfd[2] = {
 			{ .fd = fd, .events = POLLIN },
-			{ .fd = done_fd, .events = client_done ? 0 : POLLIN },
+			{ .fd = client_done ? -1 : done_fd, .events = POLLIN },
 		};
 		int timeout = client_done ? UDP_DRAIN_MS : ms_until(&deadline);
 		int n = poll(pfd, 2, timeout);
