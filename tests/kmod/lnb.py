@@ -184,8 +184,13 @@ class Pair:
             run(["ip", "netns", "add", ns])
             # SACK off: when a sender migrates between CPUs, veth's per-CPU
             # backlogs can reorder segments and the receiver's SACK blocks
-            # would add option bytes no socket counter reports.
-            self.ns(ns, "sysctl -qw net.ipv4.tcp_sack=0 net.ipv6.conf.all.addr_gen_mode=1 "
+            # would add option bytes no socket counter reports.  The same
+            # reordering must not trigger (spurious) retransmissions either:
+            # no tail loss probes (their 2 x SRTT timer ignores rto_min
+            # below), no RACK, and a high duplicate-ACK threshold.
+            self.ns(ns, "sysctl -qw net.ipv4.tcp_sack=0 net.ipv4.tcp_early_retrans=0 "
+                        "net.ipv4.tcp_recovery=0 net.ipv4.tcp_reordering=127 "
+                        "net.ipv6.conf.all.addr_gen_mode=1 "
                         "net.ipv6.conf.default.addr_gen_mode=1 "
                         "net.ipv6.conf.default.accept_ra=0 "
                         "net.ipv4.ping_group_range='0 2147483647'")
