@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The cgroup v2 root, where the programs are attached: found in
  * /proc/self/mountinfo, so hybrid v1/v2 hosts (cgroup2 at

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Runtime configuration in the lnb_config map.  The map stores
  * skip_loopback so that its all-zero initial state is the default (count

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Error messages of the eBPF backend: "<what failed>: <why> (<what to do>)".
  */

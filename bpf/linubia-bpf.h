@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * linubia-bpf.h - the C API of the eBPF backend, for liblinubia and the
  * linubia-bpf front end.

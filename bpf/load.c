@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Load and unload: the skeleton's programs are attached at the cgroup v2
  * root with bpf_links (never an exclusive attach: other programs there keep

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The maps shared by the BPF programs (linubia.bpf.c) and the loader: value
  * layouts and pin names.  The counter layout itself comes from

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Where the backend lives between runs: bpffs (mounted if missing), the
  * versioned pin directory (mode 0700: root only), and the lock file that

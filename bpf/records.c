@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Reading records and statistics.  A record is what the programs counted
  * (lnb_users) minus what resets took off (lnb_base).  Base is read before

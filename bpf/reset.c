@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Resets never touch what the programs count: they copy a record's current
  * counters into its baseline (lnb_base), and readers subtract.  An increment

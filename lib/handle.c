@@ -20,7 +20,8 @@ struct linubia {
 
 /* Tried in this order by linubia_open(h, NULL). */
 static const struct lnb_backend_ops *const lnb_backends[] = {
-	&lnb_backend_kmod,
+	&lnb_backend_kmod,	/* first: exact for every packet it sees */
+	&lnb_backend_ebpf,
 };
 
 void lnb_detail_set(struct lnb_detail *detail, const char *fmt, ...)

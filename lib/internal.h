@@ -48,6 +48,7 @@ struct lnb_backend_ops {
 };
 
 extern const struct lnb_backend_ops lnb_backend_kmod;
+extern const struct lnb_backend_ops lnb_backend_ebpf;
 
 /* Snapshot builder (snapshot.c). */
 struct linubia_snapshot *lnb_snapshot_new(void);

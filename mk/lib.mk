@@ -9,15 +9,23 @@ LIB_SO := $(LIB_OUT)/liblinubia.so.$(LIB_VERSION)
 LIB_A := $(LIB_OUT)/liblinubia.a
 LIB_PC := $(LIB_OUT)/pkgconfig/liblinubia.pc
 LIB_SRCS := $(sort $(wildcard lib/*.c))
-LIB_OBJS := $(patsubst lib/%.c,$(LIB_OBJDIR)/%.o,$(LIB_SRCS))
+# The eBPF backend's user-space side (bpf/, from mk/bpf.mk) is part of it.
+LIB_BPF_OBJS := $(patsubst bpf/%.c,$(LIB_OBJDIR)/bpf-%.o,$(BPF_USER_SRCS))
+LIB_OBJS := $(patsubst lib/%.c,$(LIB_OBJDIR)/%.o,$(LIB_SRCS)) $(LIB_BPF_OBJS)
 # Compiler flags of every user-space piece that includes the ABI headers.
 LNB_INCLUDES := -Iinclude -Ikmod/include/uapi
-LIB_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -fPIC -fvisibility=hidden -pthread -MMD -MP
-LIB_LIBS := -lmnl -pthread
+LIB_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -Ibpf -I$(BPF_OUT) -fPIC -fvisibility=hidden \
+	-pthread -MMD -MP
+LIB_LIBS := -lmnl -lbpf -pthread
 
 lib: $(LIB_SO) $(LIB_A) $(LIB_PC)
 
 $(LIB_OBJDIR)/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+# load.c includes the generated skeleton.
+$(LIB_OBJDIR)/bpf-%.o: bpf/%.c $(BPF_OUT)/linubia.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 

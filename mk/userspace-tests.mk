@@ -36,11 +36,13 @@ test-unit: $(UNIT_PROGS) $(LIB_SO)
 	tests/unit/check-exports.sh $(LIB_SO) include/linubia.h
 	VALGRIND="$(UNIT_VALGRIND)" tests/unit/run.sh $(UNIT_PROGS)
 
-$(FUZZ_OUT)/fuzz-parse: fuzz/fuzz-parse.c tests/unit/msgbuild.c $(LIB_SRCS) $(wildcard lib/*.h)
+$(FUZZ_OUT)/fuzz-parse: fuzz/fuzz-parse.c tests/unit/msgbuild.c $(LIB_SRCS) $(wildcard lib/*.h) \
+		$(BPF_USER_SRCS) $(BPF_OUT)/linubia.skel.h
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(LNB_INCLUDES) -Ilib \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ fuzz/fuzz-parse.c tests/unit/msgbuild.c $(LIB_SRCS) -lmnl -pthread
+		-Ibpf -I$(BPF_OUT) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ fuzz/fuzz-parse.c tests/unit/msgbuild.c $(LIB_SRCS) $(BPF_USER_SRCS) \
+		-lmnl -lbpf -pthread
 
 $(FUZZ_OUT)/make-seeds: fuzz/make-seeds.c tests/unit/msgbuild.c
 	@mkdir -p $(@D)

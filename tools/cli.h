@@ -71,5 +71,6 @@ int cmd_top(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_ebpf(int argc, char **argv);
 
 #endif /* LINUBIA_CLI_H */

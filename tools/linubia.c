@@ -19,6 +19,7 @@ static const char usage_text[] =
 "       linubia reset --user NAME | --uid N | --all [-y] [--bytes] [--json]\n"
 "       linubia stats [--json]\n"
 "       linubia config [count_loopback=on|off]\n"
+"       linubia ebpf load [--max-users N] | unload | status\n"
 "       linubia --help | --version\n"
 "\n"
 "Per-user IP traffic: bytes and packets in and out, per IPv4/IPv6 and\n"
@@ -34,6 +35,7 @@ static const char usage_text[] =
 "           (asks unless -y); needs CAP_NET_ADMIN\n"
 "  stats    global counters of the module\n"
 "  config   show or change settings (changing needs CAP_NET_ADMIN)\n"
+"  ebpf     load, unload or show the eBPF backend (hosts without the module; root)\n"
 "\n"
 "Without CAP_NET_ADMIN the kernel shows you only your own record.\n"
 "\n"
@@ -49,6 +51,7 @@ static const struct command {
 	{ "reset", cmd_reset },
 	{ "stats", cmd_stats },
 	{ "config", cmd_config },
+	{ "ebpf", cmd_ebpf },
 };
 
 int main(int argc, char **argv)

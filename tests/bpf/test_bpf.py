@@ -340,6 +340,37 @@ def table_full_goes_to_unattributed():
 
 # --- lifecycle and permissions ---------------------------------------------
 
+@test
+def linubia_command_reads_the_ebpf_backend():
+    """liblinubia picks the eBPF backend when no module is loaded: the
+    `linubia` command shows, resets and configures it unchanged."""
+    import json
+    linubia = os.path.join(lnb.REPO, "build", "bin", "linubia")
+    p = pair()
+    t = pair_flow(p, "tcp", 4, 41001, 42001, "--bytes", 300000)
+    u = pair_flow(p, "udp", 6, 41002, 42002, "--count", 20, "--size", 300)
+    out = json.loads(lnb.run([linubia, "show", "--json", "--numeric"]))
+    expect_eq((out["backend"], out["scope"]), ("ebpf", "all"), "backend and scope")
+    shown = {r["uid"]: r["counters"] for r in out["users"]}
+    expect_eq(shown, {uid: lnb.counters(bpfctl.table(), uid) for uid in bpfctl.table()},
+              "linubia show --json vs linubia-bpf show")
+    expect_flow(shown, t, 4, "tcp", 41001, 42001, "TCP/IPv4 through liblinubia")
+    expect_flow(shown, u, 6, "udp", 41002, 42002, "UDP/IPv6 through liblinubia")
+    cleared = json.loads(lnb.run([linubia, "reset", "--uid", "41002", "--json"]))
+    expect_eq(cleared["counters"], shown[41002], "what linubia reset took off")
+    expect_record(bpfctl.table(), 41002, {}, "uid 41002 after linubia reset")
+    lnb.run([linubia, "config", "count_loopback=off"])
+    expect_eq(bpfctl.tool("config")[1].strip(), "count_loopback off", "config through linubia")
+    # linubia ebpf unload / load / status drive the backend itself.
+    expect("loaded          yes" in lnb.run([linubia, "ebpf", "status"]), "ebpf status: loaded")
+    lnb.run([linubia, "ebpf", "unload"])
+    expect(not bpfctl.loaded(), "pins left after linubia ebpf unload")
+    r = subprocess.run([linubia, "show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    expect_eq(r.returncode, 3, "linubia show with no backend: exit status (%s)" % r.stderr.strip())
+    lnb.run([linubia, "ebpf", "load"])
+    expect(bpfctl.loaded(), "linubia ebpf load pinned nothing")
+
+
 def noop_programs():
     """Someone else's programs at the root: the no-op pair, attached by a
     process that keeps them until its stdin closes."""

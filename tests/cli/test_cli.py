@@ -33,7 +33,7 @@ UIDS_TOOL = os.path.join(REPO, "build", "bin", "lib-snapshot-uids")
 UNATTR = uapi.UID_UNATTRIBUTED
 COUNTERS = uapi.COUNTERS
 NO_MODULE = ("linubia: connect to the accounting backend: kernel module not loaded "
-             "(run modprobe linubia)")
+             "(run modprobe linubia; where modules cannot load: linubia-bpf load)")
 
 
 def cli(*args, uid=None, stdin=subprocess.DEVNULL, prefix=(), timeout=600):

@@ -224,7 +224,8 @@ static void errors_say_what_to_do(void **state)
 {
 	(void)state;
 	assert_string_equal(linubia_strerror(-LINUBIA_ENOBACKEND),
-			    "kernel module not loaded (run modprobe linubia)");
+			    "kernel module not loaded (run modprobe linubia; "
+			    "where modules cannot load: linubia-bpf load)");
 	assert_non_null(strstr(linubia_strerror(-EPERM), "CAP_NET_ADMIN"));
 	assert_non_null(strstr(linubia_strerror(-LINUBIA_EVERSION), "ABI version"));
 	assert_string_equal(linubia_strerror(-ETIMEDOUT), "Connection timed out");

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The eBPF backend: reads and resets the maps the cgroup_skb programs of
+ * bpf/ keep pinned in bpffs (bpf/linubia-bpf.h).  Tried after the kernel
+ * module; "not available" when nothing is pinned.  Root only: the pins are
+ * mode 0700.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "linubia-bpf.h"
+
+/* Both structs have the same fields; copy them one by one all the same. */
+static void lnb_ebpf_record(struct linubia_record *to,
+			    const struct linubia_bpf_record *from)
+{
+	to->uid = from->uid;
+	to->first_seen_ns = from->first_seen_ns;
+	to->last_reset_ns = from->last_reset_ns;
+	memcpy(to->counters, from->counters, sizeof(to->counters));
+}
+
+static void lnb_ebpf_stats(struct linubia_stats *to,
+			   const struct linubia_bpf_stats *from)
+{
+	to->users = from->users;
+	to->max_users = from->max_users;
+	memcpy(to->values, from->values, sizeof(to->values));
+}
+
+static int lnb_ebpf_fail(int err, const struct linubia_bpf_error *e,
+			 struct lnb_detail *detail)
+{
+	if (err)
+		lnb_detail_set(detail, "%s", e->text);
+	return err;
+}
+
+static int lnb_ebpf_open(void **priv, struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+	struct linubia_bpf *h;
+	int err;
+
+	err = linubia_bpf_open(&h, &e);
+	if (err == -ENOENT)
+		return -LINUBIA_ENOBACKEND;
+	if (err)
+		return lnb_ebpf_fail(err, &e, detail);
+	*priv = h;
+	return 0;
+}
+
+static void lnb_ebpf_close(void *priv)
+{
+	linubia_bpf_close(priv);
+}
+
+/* Opening already required root: such a caller sees every record. */
+static int lnb_ebpf_privileged(void *priv)
+{
+	(void)priv;
+	return 1;
+}
+
+static int lnb_ebpf_get_stats(void *priv, struct linubia_stats *stats,
+			      struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+	struct linubia_bpf_stats st;
+	int err;
+
+	err = linubia_bpf_read_stats(priv, &st, &e);
+	if (err)
+		return lnb_ebpf_fail(err, &e, detail);
+	lnb_ebpf_stats(stats, &st);
+	return 0;
+}
+
+static int lnb_ebpf_dump(void *priv, struct linubia_snapshot *snapshot,
+			 struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+	struct linubia_bpf_record *records;
+	struct linubia_record r;
+	struct linubia_stats stats;
+	size_t count, i;
+	int err;
+
+	err = linubia_bpf_read_all(priv, &records, &count, &e);
+	if (err)
+		return lnb_ebpf_fail(err, &e, detail);
+	for (i = 0; i < count && !err; i++) {
+		lnb_ebpf_record(&r, &records[i]);
+		err = lnb_snapshot_add(snapshot, &r);
+	}
+	free(records);
+	if (err)
+		return err;
+	err = lnb_ebpf_get_stats(priv, &stats, detail);
+	if (err)
+		return err;
+	lnb_snapshot_set_stats(snapshot, &stats);
+	return 0;
+}
+
+static int lnb_ebpf_get_user(void *priv, uint32_t uid,
+			     struct linubia_record *record,
+			     struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+	struct linubia_bpf_record r;
+	int err;
+
+	err = linubia_bpf_get_user(priv, uid, &r, &e);
+	if (err)
+		return lnb_ebpf_fail(err, &e, detail);
+	lnb_ebpf_record(record, &r);
+	return 0;
+}
+
+static int lnb_ebpf_reset_user(void *priv, uint32_t uid,
+			       struct linubia_record *cleared,
+			       struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+	struct linubia_bpf_record r;
+	int err;
+
+	err = linubia_bpf_reset_user(priv, uid, &r, &e);
+	if (err)
+		return lnb_ebpf_fail(err, &e, detail);
+	if (cleared)
+		lnb_ebpf_record(cleared, &r);
+	return 0;
+}
+
+static int lnb_ebpf_reset_all(void *priv, struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+
+	return lnb_ebpf_fail(linubia_bpf_reset_all(priv, &e), &e, detail);
+}
+
+static int lnb_ebpf_get_config(void *priv, struct linubia_config *config,
+			       struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+	struct linubia_stats stats;
+	bool on;
+	int err;
+
+	err = linubia_bpf_get_count_loopback(priv, &on, &e);
+	if (err)
+		return lnb_ebpf_fail(err, &e, detail);
+	err = lnb_ebpf_get_stats(priv, &stats, detail);
+	if (err)
+		return err;
+	config->count_loopback = on;
+	config->max_users = stats.max_users;
+	return 0;
+}
+
+static int lnb_ebpf_set_count_loopback(void *priv, bool on,
+				       struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+
+	return lnb_ebpf_fail(linubia_bpf_set_count_loopback(priv, on, &e), &e,
+			     detail);
+}
+
+const struct lnb_backend_ops lnb_backend_ebpf = {
+	.name = "ebpf",
+	.open = lnb_ebpf_open,
+	.close = lnb_ebpf_close,
+	.privileged = lnb_ebpf_privileged,
+	.dump = lnb_ebpf_dump,
+	.get_user = lnb_ebpf_get_user,
+	.reset_user = lnb_ebpf_reset_user,
+	.reset_all = lnb_ebpf_reset_all,
+	.get_stats = lnb_ebpf_get_stats,
+	.get_config = lnb_ebpf_get_config,
+	.set_count_loopback = lnb_ebpf_set_count_loopback,
+};
