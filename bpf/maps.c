@@ -82,30 +82,33 @@ static int lnb_grow(void **buf, size_t elem, size_t cap)
 
 /*
  * Every (key, value) of a hash map into malloc()ed arrays, with few
- * syscalls.  Returns 0 or -errno.  Entries added meanwhile may be missed.
+ * syscalls.  With keys == NULL, only counts them (in one reused chunk).
+ * Returns 0 or -errno.  Entries added meanwhile may be missed.
  */
 int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
 		 void **values, size_t *count)
 {
 	enum { CHUNK = 1024 };	/* far more than one hash bucket ever holds */
 	__u32 batch_in = 0, batch_out = 0, n;
-	size_t have = 0, cap = 0;
+	void *kbuf = NULL, *vbuf = NULL;
+	bool keep = keys != NULL;
+	size_t have = 0, cap = 0, at;
 	bool first = true;
 	int ret;
 
-	*keys = *values = NULL;
 	for (;;) {
-		if (cap - have < CHUNK) {
+		if (cap - have < CHUNK && (keep || !cap)) {
 			cap += cap + CHUNK;
-			if (lnb_grow(keys, key_size, cap) || lnb_grow(values, value_size, cap)) {
+			if (lnb_grow(&kbuf, key_size, cap) || lnb_grow(&vbuf, value_size, cap)) {
 				ret = -ENOMEM;
 				goto fail;
 			}
 		}
+		at = keep ? have : 0;
 		n = CHUNK;
 		ret = bpf_map_lookup_batch(fd, first ? NULL : &batch_in, &batch_out,
-					   (char *)*keys + have * key_size,
-					   (char *)*values + have * value_size, &n, NULL);
+					   (char *)kbuf + at * key_size,
+					   (char *)vbuf + at * value_size, &n, NULL);
 		if (ret && errno != ENOENT) {
 			ret = -errno;
 			goto fail;
@@ -117,11 +120,17 @@ int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
 		first = false;
 	}
 	*count = have;
-	return 0;
+	if (keep) {
+		*keys = kbuf;
+		*values = vbuf;
+		return 0;
+	}
+	ret = 0;
 fail:
-	free(*keys);
-	free(*values);
-	*keys = *values = NULL;
+	free(kbuf);
+	free(vbuf);
+	if (keep)
+		*keys = *values = NULL;
 	return ret;
 }
 

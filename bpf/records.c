@@ -122,34 +122,21 @@ int linubia_bpf_get_user(struct linubia_bpf *h, uint32_t uid,
 	return 0;
 }
 
-static int lnb_count_keys(int fd, uint32_t *count)
-{
-	__u32 key, next, n = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	if (errno != ENOENT)
-		return -errno;
-	*count = n;
-	return 0;
-}
-
 int linubia_bpf_read_stats(struct linubia_bpf *h, struct linubia_bpf_stats *stats,
 			   struct linubia_bpf_error *err)
 {
 	struct lnb_bpf_stats st;
 	__u32 zero = 0;
+	size_t users;
 	int ret;
 
 	if (bpf_map_lookup_elem(h->fd[LNB_MAP_STATS], &zero, &st))
 		return lnb_fail(err, errno, "read the statistics", "retry");
-	ret = lnb_count_keys(h->fd[LNB_MAP_USERS], &stats->users);
+	ret = lnb_read_map(h->fd[LNB_MAP_USERS], sizeof(__u32), sizeof(struct lnb_bpf_user),
+			   NULL, NULL, &users);
 	if (ret)
 		return lnb_fail(err, ret, "count the records", "retry");
+	stats->users = users;
 	stats->max_users = h->max_entries - 1;
 	memcpy(stats->values, st.s, sizeof(stats->values));
 	return 0;
