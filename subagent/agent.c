@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * LINUBIA-MIB served over one liblinubia snapshot per cache period.
+ *
+ * One raw handler owns all of linubiaObjects (scalars, user table, detail
+ * table); Net-SNMP's cache handler in front of it takes a new snapshot when
+ * the period is over, never in the middle of a PDU, so every walk within a
+ * period sees one consistent state.  The OID arithmetic (GET, GETNEXT in
+ * O(log n), the 32-bit masking of AgentX sub-identifiers) is in view.c; the
+ * column -> counter mapping in columns.c.  GETBULK reaches us as GETNEXTs
+ * (bulk_to_next helper, injected by netsnmp_register_handler).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include <linubia.h>
+
+#include "agent.h"
+#include "columns.h"
+#include "view.h"
+
+/* LINUBIA-MIB ::= { netSnmpPlaypen 1 }; linubiaObjects ::= { linubiaMIB 1 }. */
+static const oid lnb_root[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 1, 1 };
+#define LNB_ROOT_LEN OID_LENGTH(lnb_root)
+_Static_assert(sizeof(oid) == sizeof(uint64_t), "view.c takes 64-bit sub-identifiers");
+
+enum { LNB_BACKEND_KMOD = 1, LNB_BACKEND_EBPF = 2, LNB_BACKEND_NONE = 3 };
+enum { LNB_RUNNING = 1, LNB_NOT_LOADED = 2 };
+enum { LNB_TRUE = 1, LNB_FALSE = 2 };
+enum { LNB_RESET_NO_ACTION = 1, LNB_RESET_RESET = 2 };
+
+static struct {
+	struct linubia *handle;
+	struct linubia_snapshot *snap;
+	struct linubia_names *names;
+	netsnmp_cache *cache;
+	int backend, status, count_loopback;
+	uint64_t now_ns;	/* CLOCK_REALTIME at the snapshot */
+	uint32_t uptime_cs;	/* sysUpTime at the snapshot */
+	int last_error;		/* logged once per change */
+} lnb;
+
+static uint64_t lnb_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void lnb_log_state(int err)
+{
+	if (err == lnb.last_error)
+		return;
+	lnb.last_error = err;
+	if (err)
+		snmp_log(LOG_WARNING, "linubia: reading the counters failed: %s\n",
+			 linubia_strerror(err));
+	else
+		snmp_log(LOG_INFO, "linubia: reading the counters from backend %s\n",
+			 linubia_backend_name(lnb.handle));
+}
+
+/* Open the backend if needed; 0 or a negative linubia error. */
+static int lnb_connect(void)
+{
+	int err;
+
+	if (lnb.handle)
+		return 0;
+	err = linubia_open(&lnb.handle, NULL);
+	if (err < 0)
+		lnb.handle = NULL;
+	return err;
+}
+
+static void lnb_disconnect(void)
+{
+	linubia_close(lnb.handle);
+	lnb.handle = NULL;
+}
+
+static int lnb_cache_load(netsnmp_cache *cache, void *magic)
+{
+	struct linubia_config cfg;
+	int err;
+
+	(void)cache;
+	(void)magic;
+	linubia_snapshot_free(lnb.snap);
+	lnb.snap = NULL;
+	lnb.now_ns = lnb_realtime_ns();
+	lnb.uptime_cs = (uint32_t)netsnmp_get_agent_uptime();
+	err = lnb_connect();
+	if (!err)
+		err = linubia_snapshot_take(lnb.handle, &lnb.snap);
+	if (!err)
+		err = linubia_get_config(lnb.handle, &cfg);
+	if (err < 0) {
+		linubia_snapshot_free(lnb.snap);
+		lnb.snap = NULL;
+		lnb_disconnect();	/* reopened at the next period */
+		lnb.status = LNB_NOT_LOADED;
+		lnb.backend = LNB_BACKEND_NONE;
+		lnb_log_state(err);
+		return 0;	/* "no backend" is a state worth caching */
+	}
+	lnb.status = LNB_RUNNING;
+	lnb.backend = strcmp(linubia_backend_name(lnb.handle), "ebpf") ? LNB_BACKEND_KMOD
+								       : LNB_BACKEND_EBPF;
+	lnb.count_loopback = cfg.count_loopback ? LNB_TRUE : LNB_FALSE;
+	lnb_log_state(0);
+	return 0;
+}
+
+static void lnb_cache_free(netsnmp_cache *cache, void *magic)
+{
+	(void)cache;
+	(void)magic;
+	linubia_snapshot_free(lnb.snap);
+	lnb.snap = NULL;
+}
+
+static uint32_t lnb_uid_at(const void *ctx, size_t i)
+{
+	return linubia_snapshot_uid(ctx, i);
+}
+
+static struct lnb_rows lnb_rows(void)
+{
+	struct lnb_rows rows = { 0, lnb_uid_at, lnb.snap };
+
+	if (lnb.snap)
+		rows.count = linubia_snapshot_count(lnb.snap);
+	return rows;
+}
+
+static void lnb_set_c64(netsnmp_variable_list *vb, uint64_t v)
+{
+	struct counter64 c = { lnb_c64_high(v), lnb_c64_low(v) };
+
+	snmp_set_var_typed_value(vb, ASN_COUNTER64, &c, sizeof(c));
+}
+
+static void lnb_set_int(netsnmp_variable_list *vb, u_char type, long v)
+{
+	snmp_set_var_typed_value(vb, type, &v, sizeof(v));
+}
+
+static void lnb_scalar_value(netsnmp_variable_list *vb, unsigned int k)
+{
+	const struct linubia_stats *st = lnb.snap ? linubia_snapshot_stats(lnb.snap) : NULL;
+
+	switch (k) {
+	case LNB_SCALAR_USERS:
+		lnb_set_int(vb, ASN_GAUGE, st ? (long)st->users : 0);
+		break;
+	case LNB_SCALAR_MAX_USERS:
+		lnb_set_int(vb, ASN_UNSIGNED, st ? (long)st->max_users : 0);
+		break;
+	case LNB_SCALAR_BACKEND:
+		lnb_set_int(vb, ASN_INTEGER, lnb.backend);
+		break;
+	case LNB_SCALAR_BACKEND_STATUS:
+		lnb_set_int(vb, ASN_INTEGER, lnb.status);
+		break;
+	case LNB_SCALAR_TABLE_FULL_PKTS:
+		lnb_set_c64(vb, st ? st->values[LINUBIA_S_UNATTR_TABLE_FULL] : 0);
+		break;
+	case LNB_SCALAR_TABLE_FULL_OCTETS:
+		lnb_set_c64(vb, st ? st->values[LINUBIA_S_TABLE_FULL_BYTES] : 0);
+		break;
+	case LNB_SCALAR_COUNT_LOOPBACK:
+		lnb_set_int(vb, ASN_INTEGER, lnb.status == LNB_RUNNING ? lnb.count_loopback
+								       : LNB_FALSE);
+		break;
+	}
+}
+
+static void lnb_user_value(netsnmp_variable_list *vb, const struct lnb_inst *in)
+{
+	const struct lnb_column *col = lnb_user_column(in->column);
+	struct linubia_record rec;
+	uint64_t event;
+	const char *name;
+
+	if (col) {
+		lnb_set_c64(vb, linubia_snapshot_sum(lnb.snap, in->row, col->sum));
+		return;
+	}
+	switch (in->column) {
+	case LNB_COL_USER_NAME:
+		if (in->uid == LINUBIA_UID_UNATTRIBUTED)
+			name = "(unattributed)";
+		else
+			name = linubia_names_get(lnb.names, in->uid);
+		name = name ? name : "";
+		snmp_set_var_typed_value(vb, ASN_OCTET_STR, name, strnlen(name, 255));
+		break;
+	case LNB_COL_USER_DISCONTINUITY:
+		linubia_snapshot_record(lnb.snap, in->row, &rec);
+		event = rec.last_reset_ns > rec.first_seen_ns ? rec.last_reset_ns
+							      : rec.first_seen_ns;
+		lnb_set_int(vb, ASN_TIMETICKS,
+			    lnb_discontinuity_ticks(event, lnb.now_ns, lnb.uptime_cs));
+		break;
+	case LNB_COL_USER_RESET:
+		lnb_set_int(vb, ASN_INTEGER, LNB_RESET_NO_ACTION);
+		break;
+	}
+}
+
+static void lnb_value(netsnmp_variable_list *vb, const struct lnb_inst *in)
+{
+	switch (in->branch) {
+	case LNB_BRANCH_SCALARS:
+		lnb_scalar_value(vb, in->column);
+		break;
+	case LNB_BRANCH_USERS:
+		lnb_user_value(vb, in);
+		break;
+	default:
+		lnb_set_c64(vb, linubia_snapshot_sum(lnb.snap, in->row,
+			    lnb_detail_sum(in->column, in->family, in->proto)));
+		break;
+	}
+}
+
+/* vb's name relative to linubiaObjects: sub-identifiers and their number;
+ * -1 if it sorts before the subtree, 1 after it, 0 inside (or equal). */
+static int lnb_relative(const netsnmp_variable_list *vb, const oid **rel, size_t *len)
+{
+	size_t n = vb->name_length < LNB_ROOT_LEN ? vb->name_length : LNB_ROOT_LEN;
+	int c = snmp_oid_compare(vb->name, n, lnb_root, n);
+
+	*rel = vb->name + n;
+	*len = vb->name_length - n;
+	if (c)
+		return c;
+	return vb->name_length < LNB_ROOT_LEN ? -1 : 0;
+}
+
+static void lnb_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req)
+{
+	struct lnb_rows rows = lnb_rows();
+	struct lnb_inst in;
+	const oid *rel;
+	size_t len;
+
+	if (lnb_relative(req->requestvb, &rel, &len)) {
+		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	switch (lnb_lookup((const uint64_t *)rel, len, &rows, &in)) {
+	case LNB_INSTANCE:
+		lnb_value(req->requestvb, &in);
+		break;
+	case LNB_NO_INSTANCE:
+		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHINSTANCE);
+		break;
+	default:
+		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
+		break;
+	}
+}
+
+static void lnb_getnext(netsnmp_request_info *req)
+{
+	struct lnb_rows rows = lnb_rows();
+	oid name[MAX_OID_LEN];
+	uint32_t sub[LNB_MAX_SUBIDS];
+	struct lnb_inst in;
+	const oid *rel;
+	size_t len, n;
+	int pos = lnb_relative(req->requestvb, &rel, &len);
+
+	if (pos > 0)
+		return;
+	if (!lnb_next((const uint64_t *)rel, pos < 0 ? 0 : len, &rows, &in))
+		return;		/* end of our subtree: the agent moves on */
+	memcpy(name, lnb_root, sizeof(lnb_root));
+	n = lnb_inst_oid(&in, sub);
+	for (size_t i = 0; i < n; i++)
+		name[LNB_ROOT_LEN + i] = sub[i];
+	snmp_set_var_objid(req->requestvb, name, LNB_ROOT_LEN + n);
+	lnb_value(req->requestvb, &in);
+}
+
+/* SET ------------------------------------------------------------------- */
+
+struct lnb_set {
+	int old_loopback;	/* LNB_TRUE/FALSE before ACTION */
+	int done;		/* ACTION changed the backend */
+};
+
+static int lnb_set_check(netsnmp_request_info *req, struct lnb_inst *in)
+{
+	netsnmp_variable_list *vb = req->requestvb;
+	struct lnb_rows rows = lnb_rows();
+	struct linubia_record rec;
+	enum lnb_match m;
+	const oid *rel;
+	size_t len;
+	long v;
+	int err;
+
+	if (lnb_relative(vb, &rel, &len))
+		return SNMP_ERR_NOCREATION;
+	m = lnb_lookup((const uint64_t *)rel, len, &rows, in);
+	if (m == LNB_NO_OBJECT)
+		return SNMP_ERR_NOCREATION;
+	if (in->branch == LNB_BRANCH_USERS && in->column == LNB_COL_USER_RESET) {
+		if (len != 4)
+			return SNMP_ERR_NOCREATION;
+		/* The snapshot may predate a new user: ask the backend. */
+		err = lnb_connect();
+		if (!err)
+			err = linubia_get_user(lnb.handle, in->uid, &rec);
+		if (err == -ENOENT || err == -LINUBIA_ENOBACKEND)
+			return SNMP_ERR_NOCREATION;
+		if (err < 0)
+			return SNMP_ERR_RESOURCEUNAVAILABLE;
+	} else if (in->branch == LNB_BRANCH_SCALARS && in->column == LNB_SCALAR_COUNT_LOOPBACK) {
+		if (m != LNB_INSTANCE)
+			return SNMP_ERR_NOCREATION;
+	} else {
+		return m == LNB_INSTANCE ? SNMP_ERR_NOTWRITABLE : SNMP_ERR_NOCREATION;
+	}
+	if (vb->type != ASN_INTEGER)
+		return SNMP_ERR_WRONGTYPE;
+	if (vb->val_len != sizeof(long))
+		return SNMP_ERR_WRONGLENGTH;
+	v = *vb->val.integer;
+	if (v != 1 && v != 2)
+		return SNMP_ERR_WRONGVALUE;
+	return SNMP_ERR_NOERROR;
+}
+
+static int lnb_set_step(int mode, netsnmp_request_info *req)
+{
+	struct lnb_set *st = netsnmp_request_get_list_data(req, "lnb_set");
+	long v = req->requestvb->val.integer ? *req->requestvb->val.integer : 0;
+	struct linubia_config cfg;
+	struct lnb_inst in;
+	int err;
+
+	switch (mode) {
+	case MODE_SET_RESERVE1:
+		return lnb_set_check(req, &in);
+	case MODE_SET_RESERVE2:
+		st = SNMP_MALLOC_TYPEDEF(struct lnb_set);
+		if (!st)
+			return SNMP_ERR_RESOURCEUNAVAILABLE;
+		netsnmp_request_add_list_data(req, netsnmp_create_data_list("lnb_set", st, free));
+		err = lnb_connect();
+		if (!err)
+			err = linubia_get_config(lnb.handle, &cfg);
+		if (err < 0)
+			return SNMP_ERR_RESOURCEUNAVAILABLE;
+		st->old_loopback = cfg.count_loopback ? LNB_TRUE : LNB_FALSE;
+		return SNMP_ERR_NOERROR;
+	case MODE_SET_ACTION:	/* reversible part: the loopback switch */
+		if (req->requestvb->name_length == LNB_ROOT_LEN + 3 &&
+		    req->requestvb->name[LNB_ROOT_LEN] == LNB_BRANCH_SCALARS) {
+			if (linubia_set_count_loopback(lnb.handle, v == LNB_TRUE) < 0)
+				return SNMP_ERR_RESOURCEUNAVAILABLE;
+			st->done = 1;
+		}
+		return SNMP_ERR_NOERROR;
+	case MODE_SET_UNDO:
+		if (st && st->done &&
+		    linubia_set_count_loopback(lnb.handle, st->old_loopback == LNB_TRUE) < 0)
+			return SNMP_ERR_UNDOFAILED;
+		return SNMP_ERR_NOERROR;
+	case MODE_SET_COMMIT:	/* irreversible part: the reset */
+		if (req->requestvb->name[LNB_ROOT_LEN] == LNB_BRANCH_USERS &&
+		    v == LNB_RESET_RESET) {
+			uint32_t uid = lnb_subid(req->requestvb->name[LNB_ROOT_LEN + 3]);
+
+			err = linubia_reset_user(lnb.handle, uid, NULL);
+			if (err < 0) {
+				snmp_log(LOG_ERR, "linubia: reset of uid %u failed: %s\n", uid,
+					 linubia_strerror(err));
+				return SNMP_ERR_COMMITFAILED;
+			}
+			snmp_log(LOG_INFO, "linubia: counters of uid %u reset\n", uid);
+		}
+		return SNMP_ERR_NOERROR;
+	default:		/* MODE_SET_FREE: list data freed with the request */
+		return SNMP_ERR_NOERROR;
+	}
+}
+
+static int lnb_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
+		       netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	(void)handler;
+	(void)reginfo;
+	for (netsnmp_request_info *req = requests; req; req = req->next) {
+		int err;
+
+		if (req->processed)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			lnb_get(reqinfo, req);
+			break;
+		case MODE_GETNEXT:
+			lnb_getnext(req);
+			break;
+		default:
+			err = lnb_set_step(reqinfo->mode, req);
+			if (err != SNMP_ERR_NOERROR)
+				netsnmp_set_request_error(reqinfo, req, err);
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+int lnb_agent_register(int cache_seconds)
+{
+	netsnmp_handler_registration *reg;
+	char err[256];
+
+	if (lnb_columns_init(err, sizeof(err)) < 0) {
+		snmp_log(LOG_ERR, "linubia: the MIB column mapping does not match liblinubia: %s "
+			 "(rebuild the subagent with the library it runs with)\n", err);
+		return -1;
+	}
+	lnb.names = linubia_names_new();
+	lnb.status = LNB_NOT_LOADED;
+	lnb.backend = LNB_BACKEND_NONE;
+	reg = netsnmp_create_handler_registration("linubia", lnb_handler, lnb_root,
+						  LNB_ROOT_LEN, HANDLER_CAN_RWRITE);
+	lnb.cache = netsnmp_cache_create(cache_seconds, lnb_cache_load, lnb_cache_free,
+					 lnb_root, LNB_ROOT_LEN);
+	if (!reg || !lnb.cache || !lnb.names) {
+		snmp_log(LOG_ERR, "linubia: out of memory registering LINUBIA-MIB\n");
+		return -1;
+	}
+	if (netsnmp_inject_handler(reg, netsnmp_cache_handler_get(lnb.cache)) ||
+	    netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
+		snmp_log(LOG_ERR, "linubia: registering LINUBIA-MIB failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+void lnb_agent_reload(int cache_seconds)
+{
+	lnb.cache->timeout = cache_seconds;
+	lnb.cache->valid = 0;
+	linubia_snapshot_free(lnb.snap);
+	lnb.snap = NULL;
+	linubia_names_free(lnb.names);
+	lnb.names = linubia_names_new();
+	lnb_disconnect();
+}
+
+void lnb_agent_shutdown(void)
+{
+	linubia_snapshot_free(lnb.snap);
+	lnb.snap = NULL;
+	linubia_names_free(lnb.names);
+	lnb.names = NULL;
+	lnb_disconnect();
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* LINUBIA-MIB handlers: registration, snapshot cache, SET transactions. */
+#ifndef LNB_AGENT_H
+#define LNB_AGENT_H
+
+/* Register linubiaObjects with the agent; 0 or -1 (logged). */
+int lnb_agent_register(int cache_seconds);
+/* SIGHUP: new cache period, forget cached user names. */
+void lnb_agent_reload(int cache_seconds);
+void lnb_agent_shutdown(void);
+
+#endif
