@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # LINUBIA: per-user IP traffic accounting.  The two commands:
-#   make run    set up what is missing, boot the module in QEMU, show the table
+#   make run    set up what is missing, start the accounting (module, else eBPF;
+#               BACKEND=auto|kmod|ebpf|vm) with a private snmpd + subagent, show
+#               the live per-user table
 #   make test   set up what is missing, build everything, run every test
-# Other targets: all (build), deps, kmod, kmod-check, test-kmod, test-traffic,
-# bench, clean.  Tests can be narrowed: make test-kmod KMOD_TESTS="reset_all".
+# Other targets: all (build), deps, kmod, kmod-check, bench, clean, and each
+# suite of `make test` on its own (test-kmod, test-bpf, test-cross, test-snmp,
+# test-snmp-ebpf, test-nms, test-run, ...: the list is TEST_TARGETS, printed
+# at the end of make test).  Narrow a suite: make test-kmod KMOD_TESTS="reset_all".
 BUILD := $(CURDIR)/build
 BIN := $(BUILD)/bin
 TRAFFIC := $(BIN)/linubia-traffic
@@ -51,9 +55,14 @@ test: deps
 	done
 	@echo "make test: all suites passed ($(TEST_TARGETS))"
 
+BACKEND ?= auto
 run: deps
 	$(MAKE) all
+ifeq ($(BACKEND),vm)
 	$(VM) --timeout 600 -- scripts/demo-guest.py
+else
+	scripts/run-native.sh $(BACKEND)
+endif
 
 bench: deps
 	$(MAKE) all

@@ -6,9 +6,16 @@
  *   lib-snapshot-bench parse ROUNDS RECORDS   the user-space half natively:
  *       parse a kernel-shaped dump of RECORDS records (two non-zero counters
  *       each, 32 KiB reads) into a snapshot, no kernel involved
+ *   lib-snapshot-bench walk ROUNDS CHUNK      the kernel half over eBPF alone:
+ *       BPF_MAP_LOOKUP_BATCH over the pinned lnb_users map, CHUNK entries
+ *       per call into one reused buffer, nothing kept (needs the backend)
+ *   lib-snapshot-bench walk-private ROUNDS CHUNK RECORDS   the same over a
+ *       private map of lnb_users' shape filled with RECORDS entries (no
+ *       pins touched: runs while the backend is not loaded)
  * Prints one line: records, median/min/max wall ms, peak RSS in KiB (of this
  * process, or the largest of the children).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,7 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <linux/types.h>
+
 #include "linubia.h"
+#include "maps.h"
 #include "msgbuild.h"
 #include "parse.h"
 
@@ -142,6 +153,100 @@ static int bench_parse(int rounds, double *ms, size_t records)
 	return 0;
 }
 
+/* One full batch walk of map fd into a reused buffer; entries or -errno. */
+static long walk_once(int fd, __u32 chunk, void *keys, void *vals)
+{
+	__u32 in = 0, out = 0, n;
+	long total = 0;
+	bool first = true;
+
+	for (;;) {
+		int ret;
+
+		n = chunk;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
+		if (ret && errno != ENOENT)
+			return -errno;
+		total += n;
+		if (ret)
+			return total;
+		in = out;
+		first = false;
+	}
+}
+
+/* A private hash map shaped like lnb_users, with records entries. */
+static int make_private_map(size_t records)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	struct lnb_bpf_user *vals = calloc(1024, sizeof(*vals));
+	__u32 keys[1024];
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "lnb_bench", sizeof(__u32),
+				sizeof(struct lnb_bpf_user), (__u32)records + 100, &opts);
+
+	if (fd < 0 || !vals) {
+		fprintf(stderr, "lib-snapshot-bench: map create: %s\n", strerror(errno));
+		free(vals);
+		return -1;
+	}
+	for (size_t i = 0; i < 1024; i++) {
+		vals[i].c[LINUBIA_C_OUT_IPV4_UDP_BYTES] = 29;
+		vals[i].c[LINUBIA_C_OUT_IPV4_UDP_PACKETS] = 1;
+	}
+	for (size_t done = 0; done < records;) {
+		__u32 n = records - done < 1024 ? (__u32)(records - done) : 1024;
+
+		for (__u32 i = 0; i < n; i++)
+			keys[i] = (__u32)(300000 + done + i);
+		if (bpf_map_update_batch(fd, keys, vals, &n, NULL)) {
+			fprintf(stderr, "lib-snapshot-bench: map fill: %s\n", strerror(errno));
+			close(fd);
+			free(vals);
+			return -1;
+		}
+		done += n;
+	}
+	free(vals);
+	return fd;
+}
+
+static int bench_walk(int rounds, double *ms, __u32 chunk, size_t private_records)
+{
+	const char *path = LNB_BPF_PIN_DIR "/lnb_users";
+	int fd = private_records ? make_private_map(private_records) : bpf_obj_get(path);
+	__u32 *keys = calloc(chunk, sizeof(*keys));
+	struct lnb_bpf_user *vals = calloc(chunk, sizeof(*vals));
+	struct rusage ru;
+	long n = 0;
+
+	if (fd < 0 || !keys || !vals) {
+		fprintf(stderr, "lib-snapshot-bench: walk: %s: %s\n",
+			private_records ? "private map" : path, strerror(errno));
+		free(keys);
+		free(vals);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	for (int i = 0; i < rounds && n >= 0; i++) {
+		double start = now_ms();
+
+		n = walk_once(fd, chunk, keys, vals);
+		ms[i] = now_ms() - start;
+	}
+	close(fd);
+	free(keys);
+	free(vals);
+	if (n < 0) {
+		fprintf(stderr, "lib-snapshot-bench: walk: %s\n", strerror((int)-n));
+		return 1;
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("chunk=%u ", chunk);
+	report(private_records ? "walk-private" : "walk", (size_t)n, ms, rounds, ru.ru_maxrss);
+	return 0;
+}
+
 static int bench_exec(int rounds, double *ms, char **cmd)
 {
 	long rss = 0;
@@ -182,10 +287,15 @@ int main(int argc, char **argv)
 	bool snapshot = argc == 3 && !strcmp(argv[1], "snapshot");
 	bool parse = argc == 4 && !strcmp(argv[1], "parse");
 	bool exec = argc >= 5 && !strcmp(argv[1], "exec") && !strcmp(argv[3], "--");
+	bool walk = argc == 4 && !strcmp(argv[1], "walk");
+	bool walk_private = argc == 5 && !strcmp(argv[1], "walk-private");
+	unsigned long chunk = walk || walk_private ? strtoul(argv[3], NULL, 10) : 1;
 
-	if (rounds < 1 || rounds > 1000 || !(snapshot || parse || exec)) {
+	if (rounds < 1 || rounds > 1000 || chunk < 1 || chunk > 1000000 ||
+	    !(snapshot || parse || exec || walk || walk_private)) {
 		fprintf(stderr, "usage: lib-snapshot-bench snapshot ROUNDS | parse ROUNDS RECORDS | "
-			"exec ROUNDS -- CMD...\n");
+			"exec ROUNDS -- CMD... | walk ROUNDS CHUNK | "
+			"walk-private ROUNDS CHUNK RECORDS\n");
 		return 2;
 	}
 	ms = calloc((size_t)rounds, sizeof(*ms));
@@ -195,6 +305,9 @@ int main(int argc, char **argv)
 		ret = bench_snapshot(rounds, ms);
 	else if (parse)
 		ret = bench_parse(rounds, ms, strtoul(argv[3], NULL, 10));
+	else if (walk || walk_private)
+		ret = bench_walk(rounds, ms, (__u32)chunk,
+				 walk_private ? strtoul(argv[4], NULL, 10) : 0);
 	else
 		ret = bench_exec(rounds, ms, argv + 4);
 	free(ms);

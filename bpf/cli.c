@@ -92,6 +92,7 @@ static int cmd_status(void)
 	printf("loaded %s\npins %s\ncgroup %s\n", st.loaded ? "yes" : "no", st.pin_dir, st.cgroup);
 	if (!st.loaded)
 		return 0;
+	printf("variant %s\n", st.variant);
 	printf("ingress link %u prog %u\negress link %u prog %u\n",
 	       st.link_id[LINUBIA_DIR_IN], st.prog_id[LINUBIA_DIR_IN],
 	       st.link_id[LINUBIA_DIR_OUT], st.prog_id[LINUBIA_DIR_OUT]);

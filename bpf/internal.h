@@ -43,6 +43,11 @@ bool lnb_pin_exists(const char *name);
 int lnb_cgroup_root(char *path, size_t len, struct linubia_bpf_error *err);
 
 /* maps.c: reading the pinned maps. */
+#define LNB_WALK_CHUNK	256	/* entries per BPF_MAP_LOOKUP_BATCH call */
+/* A batch of n keys and values (valid during the call); 0 goes on. */
+typedef int (*lnb_batch_fn)(const void *keys, const void *values, __u32 n, void *arg);
+/* 0, fn's nonzero return, or -errno. */
+int lnb_walk_map(int fd, size_t key_size, size_t value_size, lnb_batch_fn fn, void *arg);
 int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
 		 void **values, size_t *count);
 int64_t lnb_tai_offset(void);

@@ -50,6 +50,9 @@ struct linubia_bpf_status {
 	char cgroup[256];		/* where the programs are attached */
 	uint32_t prog_id[LINUBIA_DIR_COUNT];	/* index = enum linubia_dir */
 	uint32_t link_id[LINUBIA_DIR_COUNT];
+	/* The program pair attached: "kfunc" (Linux >= 6.2) or "probe_read"
+	 * (older kernels; see docs/ebpf.md), "" when not loaded. */
+	char variant[16];
 	uint32_t users;
 	uint32_t max_users;
 	bool count_loopback;
@@ -71,6 +74,16 @@ int linubia_bpf_status(struct linubia_bpf_status *st,
 int linubia_bpf_open(struct linubia_bpf **handle, struct linubia_bpf_error *err);
 void linubia_bpf_close(struct linubia_bpf *handle);
 
+/*
+ * Every record, in map order (not sorted), one at a time: fn(record, arg),
+ * the record valid during the call only; a nonzero return stops the walk
+ * and is returned.  Memory does not grow with the number of records (the
+ * map is read in small chunks).  stats (may be NULL) gets the statistics,
+ * with users = the number of records handed to fn.
+ */
+typedef int (*linubia_bpf_record_fn)(const struct linubia_bpf_record *record, void *arg);
+int linubia_bpf_read_each(struct linubia_bpf *h, linubia_bpf_record_fn fn, void *arg,
+			  struct linubia_bpf_stats *stats, struct linubia_bpf_error *err);
 /* Every record, sorted by UID, in a malloc()ed array the caller frees. */
 int linubia_bpf_read_all(struct linubia_bpf *h, struct linubia_bpf_record **records,
 			 size_t *count, struct linubia_bpf_error *err);

@@ -5,8 +5,17 @@
  * (family, transport protocol, wire segments, IP-level bytes) and charged to
  * the host UID owning its socket, as kmod/hook.c does.  The kernel calls
  * these programs only with a full socket (a SYN-ACK's request socket has
- * already been replaced by its listener), after the IP header was pushed
- * back, so skb->len is the IP-level length.
+ * already been replaced by its listener; before Linux 6.5 an IPv6 SYN-ACK
+ * never gets here, see docs/ebpf.md), after the IP header was pushed back,
+ * so skb->len is the IP-level length.
+ *
+ * Two program pairs read the same kernel fields; the loader (bpf/load.c)
+ * loads the one the running kernel supports:
+ *  - lnb_ingress/lnb_egress ("kfunc", Linux >= 6.2): bpf_cast_to_kern_ctx()
+ *    makes the context the kernel's sk_buff, read with plain BTF loads;
+ *  - lnb_ingress_pr/lnb_egress_pr ("probe_read", e.g. Linux 6.1): the
+ *    context of a cgroup_skb program is that same sk_buff, so its fields
+ *    are read with bpf_probe_read_kernel() at CO-RE-relocated offsets.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -32,8 +41,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define LNB_MAX_EXTHDRS	8		/* the walk is bounded for the verifier */
 #define LNB_MAX_HDR_OFF	4096
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/* Weak: on kernels without them only the probe_read pair is loaded. */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -248,6 +258,39 @@ static __always_inline __u32 lnb_owner_uid(struct sk_buff *kskb, __u32 *why)
 	return sk->sk_uid.val;
 }
 
+/*
+ * lnb_owner_uid() for kernels without the kfuncs: the same decisions on
+ * the same fields, each read with bpf_probe_read_kernel().  kskb is the
+ * context pointer itself, which is the kernel's sk_buff.
+ */
+static __always_inline __u32 lnb_owner_uid_pr(struct sk_buff *kskb, __u32 *why)
+{
+	struct sock *sk = BPF_CORE_READ(kskb, sk);
+	__u8 state;
+
+	if (!sk) {
+		*why = LINUBIA_S_UNATTR_NO_SOCKET;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT) {
+		*why = LINUBIA_S_UNATTR_TIME_WAIT;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	if (state == TCP_NEW_SYN_RECV) {
+		sk = BPF_CORE_READ((struct request_sock *)sk, __req_common.skc_listener);
+		if (!sk) {
+			*why = LINUBIA_S_UNATTR_NO_SOCKET;
+			return LINUBIA_UID_UNATTRIBUTED;
+		}
+	}
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock)) {
+		*why = LINUBIA_S_UNATTR_KERNEL;
+		return LINUBIA_UID_UNATTRIBUTED;
+	}
+	return BPF_CORE_READ(sk, sk_uid.val);
+}
+
 static __always_inline void lnb_stat_add(__u32 stat, __u64 val)
 {
 	__u32 zero = 0;
@@ -278,28 +321,42 @@ static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
 	return bpf_map_lookup_elem(&lnb_users, &uid);
 }
 
-static __always_inline bool lnb_skip_loopback(struct sk_buff *kskb)
+static __always_inline bool lnb_skip_loopback(struct sk_buff *kskb, bool pr)
 {
-	struct net_device *dev = kskb->dev;
 	struct lnb_bpf_config *cfg;
+	struct net_device *dev;
+	unsigned int flags;
 	__u32 zero = 0;
 
 	/* The device first: most traffic is not loopback, and needs no lookup. */
-	if (!dev || !(dev->flags & IFF_LOOPBACK))
+	dev = pr ? BPF_CORE_READ(kskb, dev) : kskb->dev;
+	if (!dev)
+		return false;
+	flags = pr ? BPF_CORE_READ(dev, flags) : dev->flags;
+	if (!(flags & IFF_LOOPBACK))
 		return false;
 	cfg = bpf_map_lookup_elem(&lnb_config, &zero);
 	return cfg && cfg->skip_loopback;
 }
 
-static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir)
+/*
+ * pr (a constant after inlining) selects the probe_read reads: the kfunc
+ * pair must not contain them, nor the probe_read pair any kfunc call.
+ */
+static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir, bool pr)
 {
 	__u32 why = LINUBIA_S_UNATTR_NO_SOCKET, uid, segs = 1, idx, len, gso_size;
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct lnb_bpf_user *u = NULL;
+	struct sk_buff *kskb;
 	struct lnb_pkt pkt;
 	__u64 bytes;
 
-	if (lnb_skip_loopback(kskb))
+	/*
+	 * probe_read: the verifier lets a privileged (CAP_PERFMON) program pass
+	 * the context pointer to bpf_probe_read_kernel() as a plain address.
+	 */
+	kskb = pr ? (struct sk_buff *)skb : bpf_cast_to_kern_ctx(skb);
+	if (lnb_skip_loopback(kskb, pr))
 		return;
 	/* gso_* live in skb_shinfo(): three loads per read, so read once. */
 	len = skb->len;
@@ -312,7 +369,7 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir)
 		bytes += (__u64)(segs - 1) * pkt.hdr_len;
 	}
 
-	uid = lnb_owner_uid(kskb, &why);
+	uid = pr ? lnb_owner_uid_pr(kskb, &why) : lnb_owner_uid(kskb, &why);
 	if (uid != LINUBIA_UID_UNATTRIBUTED)
 		u = lnb_user_get(uid, &why);
 	if (!u) {
@@ -335,13 +392,28 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir)
 SEC("cgroup_skb/ingress")
 int lnb_ingress(struct __sk_buff *skb)
 {
-	lnb_account(skb, LINUBIA_DIR_IN);
+	lnb_account(skb, LINUBIA_DIR_IN, false);
 	return 1;
 }
 
 SEC("cgroup_skb/egress")
 int lnb_egress(struct __sk_buff *skb)
 {
-	lnb_account(skb, LINUBIA_DIR_OUT);
+	lnb_account(skb, LINUBIA_DIR_OUT, false);
+	return 1;
+}
+
+/* Program names stay within the kernel's 15 characters. */
+SEC("cgroup_skb/ingress")
+int lnb_ingress_pr(struct __sk_buff *skb)
+{
+	lnb_account(skb, LINUBIA_DIR_IN, true);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int lnb_egress_pr(struct __sk_buff *skb)
+{
+	lnb_account(skb, LINUBIA_DIR_OUT, true);
 	return 1;
 }

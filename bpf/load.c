@@ -5,16 +5,21 @@
  * running), and the links and maps are pinned, so accounting goes on with no
  * process left.  Unload detaches the links synchronously before removing the
  * pins, so no program is attached once it returns.
+ *
+ * The object holds two program pairs (see linubia.bpf.c); only the one the
+ * running kernel supports is loaded, chosen from its BTF.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
@@ -31,6 +36,64 @@ static int lnb_libbpf_print(enum libbpf_print_level level, const char *fmt, va_l
 	if (level == LIBBPF_DEBUG || !getenv("LINUBIA_BPF_DEBUG"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+enum lnb_variant { LNB_VARIANT_KFUNC, LNB_VARIANT_PROBE_READ };
+
+/* As linubia_bpf_status() reports them (from the programs' names). */
+static const char *const lnb_variant_names[] = {
+	[LNB_VARIANT_KFUNC] = "kfunc",
+	[LNB_VARIANT_PROBE_READ] = "probe_read",
+};
+
+/*
+ * The kfunc pair needs bpf_cast_to_kern_ctx and bpf_rdonly_cast (Linux
+ * 6.2); older kernels get the probe_read pair.  LINUBIA_BPF_VARIANT forces
+ * one, so that both can be tested on a new kernel.
+ */
+static int lnb_pick_variant(enum lnb_variant *variant, struct linubia_bpf_error *err)
+{
+	const char *forced = getenv("LINUBIA_BPF_VARIANT");
+	struct btf *btf;
+
+	if (forced && *forced) {
+		for (size_t i = 0; i < LNB_ARRAY_SIZE(lnb_variant_names); i++) {
+			if (!strcmp(forced, lnb_variant_names[i])) {
+				*variant = i;
+				return 0;
+			}
+		}
+		return lnb_failf(err, EINVAL, "use kfunc or probe_read, or unset it",
+				 "load: LINUBIA_BPF_VARIANT=%s", forced);
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return lnb_fail(err, errno, "load: read the kernel's BTF",
+				"needs a kernel built with CONFIG_DEBUG_INFO_BTF");
+	if (btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0 &&
+	    btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0)
+		*variant = LNB_VARIANT_KFUNC;
+	else
+		*variant = LNB_VARIANT_PROBE_READ;
+	btf__free(btf);
+	return 0;
+}
+
+/* Load only the chosen pair: the other may not pass this kernel's verifier. */
+static int lnb_select_programs(struct lnb_skel *skel, enum lnb_variant variant,
+			       struct bpf_program **in, struct bpf_program **out,
+			       struct linubia_bpf_error *err)
+{
+	bool pr = variant == LNB_VARIANT_PROBE_READ;
+
+	if (bpf_program__set_autoload(skel->progs.lnb_ingress, !pr) ||
+	    bpf_program__set_autoload(skel->progs.lnb_egress, !pr) ||
+	    bpf_program__set_autoload(skel->progs.lnb_ingress_pr, pr) ||
+	    bpf_program__set_autoload(skel->progs.lnb_egress_pr, pr))
+		return lnb_fail(err, errno, "load: select the programs", "report a bug");
+	*in = pr ? skel->progs.lnb_ingress_pr : skel->progs.lnb_ingress;
+	*out = pr ? skel->progs.lnb_egress_pr : skel->progs.lnb_egress;
+	return 0;
 }
 
 static bool lnb_any_map_pinned(void)
@@ -109,6 +172,8 @@ static int lnb_unload_locked(bool quiet_if_empty, struct linubia_bpf_error *err)
 static int lnb_load_locked(uint32_t max_users, struct linubia_bpf_error *err)
 {
 	bool had_maps = lnb_any_map_pinned();
+	struct bpf_program *prog_in = NULL, *prog_out = NULL;
+	enum lnb_variant variant = LNB_VARIANT_KFUNC;
 	struct lnb_skel *skel = NULL;
 	char cgroup[256];
 	int cgroup_fd = -1, ret;
@@ -116,7 +181,10 @@ static int lnb_load_locked(uint32_t max_users, struct linubia_bpf_error *err)
 	if (lnb_pin_exists(LNB_BPF_PIN_LINK_IN) || lnb_pin_exists(LNB_BPF_PIN_LINK_OUT))
 		return lnb_fail(err, EEXIST, "load: already loaded",
 				"run `linubia-bpf unload` first to load it again");
-	ret = lnb_pin_dir_make(err);
+	libbpf_set_print(lnb_libbpf_print);
+	ret = lnb_pick_variant(&variant, err);
+	if (!ret)
+		ret = lnb_pin_dir_make(err);
 	if (!ret)
 		ret = lnb_cgroup_root(cgroup, sizeof(cgroup), err);
 	if (ret)
@@ -125,30 +193,34 @@ static int lnb_load_locked(uint32_t max_users, struct linubia_bpf_error *err)
 	if (cgroup_fd < 0)
 		return lnb_failf(err, errno, "check the cgroup2 mount", "load: open %s", cgroup);
 
-	libbpf_set_print(lnb_libbpf_print);
 	skel = lnb_skel__open();
 	if (!skel) {
 		ret = lnb_fail(err, errno, "load: open the BPF object", "report a bug");
 		goto out;
 	}
-	ret = lnb_set_pin_paths(skel, max_users, err);
+	ret = lnb_select_programs(skel, variant, &prog_in, &prog_out, err);
+	if (!ret)
+		ret = lnb_set_pin_paths(skel, max_users, err);
 	if (ret)
 		goto out;
 	/* Maps already pinned (a load that failed halfway) are reused. */
 	ret = lnb_skel__load(skel);
 	if (ret) {
-		ret = lnb_fail(err, ret, "load: load the BPF programs and maps",
-			       had_maps ? "maps of another size are pinned: run `linubia-bpf unload`" :
-			       "needs kernel >= 6.2 with BTF; LINUBIA_BPF_DEBUG=1 shows the verifier log");
+		ret = lnb_failf(err, ret,
+				had_maps ? "maps of another size are pinned: run `linubia-bpf unload`" :
+				variant == LNB_VARIANT_KFUNC ?
+				"LINUBIA_BPF_DEBUG=1 shows the verifier log" :
+				"needs BTF, and bpf_probe_read_kernel, which lockdown=confidentiality "
+				"forbids; LINUBIA_BPF_DEBUG=1 shows the verifier log",
+				"load: load the BPF programs (variant %s) and maps",
+				lnb_variant_names[variant]);
 		goto out;
 	}
 	ret = lnb_add_unattributed(skel, err);
 	if (!ret)
-		ret = lnb_attach(skel->progs.lnb_ingress, cgroup_fd, LNB_BPF_PIN_LINK_IN,
-				 cgroup, err);
+		ret = lnb_attach(prog_in, cgroup_fd, LNB_BPF_PIN_LINK_IN, cgroup, err);
 	if (!ret)
-		ret = lnb_attach(skel->progs.lnb_egress, cgroup_fd, LNB_BPF_PIN_LINK_OUT,
-				 cgroup, err);
+		ret = lnb_attach(prog_out, cgroup_fd, LNB_BPF_PIN_LINK_OUT, cgroup, err);
 out:
 	lnb_skel__destroy(skel);
 	close(cgroup_fd);

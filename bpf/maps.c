@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <valgrind/memcheck.h>
 
 #include "internal.h"
 
@@ -81,55 +82,131 @@ static int lnb_grow(void **buf, size_t elem, size_t cap)
 }
 
 /*
+ * Walk a hash map in BPF_MAP_LOOKUP_BATCH calls of up to LNB_WALK_CHUNK
+ * entries through one reused buffer, handing each batch to fn.  A small
+ * chunk keeps the buffer in the CPU cache for fn, and the walk costs the
+ * same syscalls-wise (the kernel's per-bucket work dominates).  Grows the
+ * chunk only if one hash bucket holds more (-ENOSPC from the kernel).
+ */
+int lnb_walk_map(int fd, size_t key_size, size_t value_size, lnb_batch_fn fn, void *arg)
+{
+	__u32 batch_in = 0, batch_out = 0, n, chunk = LNB_WALK_CHUNK;
+	void *kbuf = NULL, *vbuf = NULL;
+	bool first = true;
+	int ret;
+
+	if (lnb_grow(&kbuf, key_size, chunk) || lnb_grow(&vbuf, value_size, chunk)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = chunk;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &batch_in, &batch_out,
+					   kbuf, vbuf, &n, NULL);
+		if (ret && errno == ENOSPC && n == 0 && chunk < (1u << 20)) {
+			chunk *= 2;	/* one bucket holds more than chunk entries */
+			if (lnb_grow(&kbuf, key_size, chunk) ||
+			    lnb_grow(&vbuf, value_size, chunk)) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			continue;
+		}
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			goto out;
+		}
+		if (n) {
+			int stop;
+
+			/* valgrind does not know BPF_MAP_LOOKUP_BATCH: tell it what
+			 * the kernel wrote (no-op when not under valgrind) */
+			VALGRIND_MAKE_MEM_DEFINED(kbuf, (size_t)n * key_size);
+			VALGRIND_MAKE_MEM_DEFINED(vbuf, (size_t)n * value_size);
+			VALGRIND_MAKE_MEM_DEFINED(&batch_out, sizeof(batch_out));
+			stop = fn(kbuf, vbuf, n, arg);
+
+			if (stop) {
+				ret = stop;
+				goto out;
+			}
+		}
+		if (ret) {
+			ret = 0;	/* ENOENT: the whole map was read */
+			goto out;
+		}
+		batch_in = batch_out;
+		first = false;
+	}
+out:
+	free(kbuf);
+	free(vbuf);
+	return ret;
+}
+
+struct lnb_collect {
+	size_t key_size, value_size;
+	void *keys, *values;	/* NULL when only counting */
+	size_t count, cap;
+};
+
+static int lnb_collect_batch(const void *keys, const void *values, __u32 n, void *arg)
+{
+	struct lnb_collect *c = arg;
+
+	if (c->keys && c->count + n > c->cap) {
+		size_t cap = c->cap ? c->cap : LNB_WALK_CHUNK;
+
+		while (cap < c->count + n)
+			cap *= 2;
+		if (lnb_grow(&c->keys, c->key_size, cap) ||
+		    lnb_grow(&c->values, c->value_size, cap))
+			return -ENOMEM;
+		c->cap = cap;
+	}
+	if (c->keys) {
+		memcpy((char *)c->keys + c->count * c->key_size, keys, n * c->key_size);
+		memcpy((char *)c->values + c->count * c->value_size, values,
+		       n * c->value_size);
+	}
+	c->count += n;
+	return 0;
+}
+
+/*
  * Every (key, value) of a hash map into malloc()ed arrays, with few
- * syscalls.  With keys == NULL, only counts them (in one reused chunk).
- * Returns 0 or -errno.  Entries added meanwhile may be missed.
+ * syscalls.  With keys == NULL, only counts them.  Returns 0 or -errno.
+ * Entries added meanwhile may be missed.
  */
 int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
 		 void **values, size_t *count)
 {
-	enum { CHUNK = 1024 };	/* far more than one hash bucket ever holds */
-	__u32 batch_in = 0, batch_out = 0, n;
-	void *kbuf = NULL, *vbuf = NULL;
-	bool keep = keys != NULL;
-	size_t have = 0, cap = 0, at;
-	bool first = true;
+	struct lnb_collect c = { key_size, value_size, NULL, NULL, 0, 0 };
 	int ret;
 
-	for (;;) {
-		if (cap - have < CHUNK && (keep || !cap)) {
-			cap += cap + CHUNK;
-			if (lnb_grow(&kbuf, key_size, cap) || lnb_grow(&vbuf, value_size, cap)) {
-				ret = -ENOMEM;
-				goto fail;
-			}
-		}
-		at = keep ? have : 0;
-		n = CHUNK;
-		ret = bpf_map_lookup_batch(fd, first ? NULL : &batch_in, &batch_out,
-					   (char *)kbuf + at * key_size,
-					   (char *)vbuf + at * value_size, &n, NULL);
-		if (ret && errno != ENOENT) {
-			ret = -errno;
+	if (keys) {
+		/* Never NULL on success, even for an empty map. */
+		c.keys = malloc(key_size);
+		c.values = malloc(value_size);
+		if (!c.keys || !c.values) {
+			ret = -ENOMEM;
 			goto fail;
 		}
-		have += n;
-		if (ret)
-			break;		/* ENOENT: the whole map was read */
-		batch_in = batch_out;
-		first = false;
+		c.cap = 1;
 	}
-	*count = have;
-	if (keep) {
-		*keys = kbuf;
-		*values = vbuf;
-		return 0;
+	ret = lnb_walk_map(fd, key_size, value_size, lnb_collect_batch, &c);
+	if (ret)
+		goto fail;
+	*count = c.count;
+	if (keys) {
+		*keys = c.keys;
+		*values = c.values;
 	}
-	ret = 0;
+	return 0;
 fail:
-	free(kbuf);
-	free(vbuf);
-	if (keep)
+	free(c.keys);
+	free(c.values);
+	if (keys)
 		*keys = *values = NULL;
 	return ret;
 }

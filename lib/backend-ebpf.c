@@ -79,29 +79,29 @@ static int lnb_ebpf_get_stats(void *priv, struct linubia_stats *stats,
 	return 0;
 }
 
+static int lnb_ebpf_add(const struct linubia_bpf_record *r, void *snapshot)
+{
+	return lnb_snapshot_add_fields(snapshot, r->uid, r->first_seen_ns, r->last_reset_ns,
+				       r->counters);
+}
+
+/*
+ * The records stream from the map, a small chunk at a time, straight into
+ * the snapshot's sparse store (sorted once, by lnb_snapshot_finish); the
+ * statistics come with them, users counted by the same walk.
+ */
 static int lnb_ebpf_dump(void *priv, struct linubia_snapshot *snapshot,
 			 struct lnb_detail *detail)
 {
 	struct linubia_bpf_error e = { "" };
-	struct linubia_bpf_record *records;
-	struct linubia_record r;
+	struct linubia_bpf_stats st;
 	struct linubia_stats stats;
-	size_t count, i;
 	int err;
 
-	err = linubia_bpf_read_all(priv, &records, &count, &e);
+	err = linubia_bpf_read_each(priv, lnb_ebpf_add, snapshot, &st, &e);
 	if (err)
 		return lnb_ebpf_fail(err, &e, detail);
-	for (i = 0; i < count && !err; i++) {
-		lnb_ebpf_record(&r, &records[i]);
-		err = lnb_snapshot_add(snapshot, &r);
-	}
-	free(records);
-	if (err)
-		return err;
-	err = lnb_ebpf_get_stats(priv, &stats, detail);
-	if (err)
-		return err;
+	lnb_ebpf_stats(&stats, &st);
 	lnb_snapshot_set_stats(snapshot, &stats);
 	return 0;
 }

@@ -55,6 +55,10 @@ struct linubia_snapshot *lnb_snapshot_new(void);
 /* Store a record compactly (only its non-zero counters). */
 int lnb_snapshot_add(struct linubia_snapshot *snapshot,
 		     const struct linubia_record *record);
+/* The same from its fields, for backends that hold no linubia_record. */
+int lnb_snapshot_add_fields(struct linubia_snapshot *snapshot, uint32_t uid,
+			    uint64_t first_seen_ns, uint64_t last_reset_ns,
+			    const uint64_t counters[LINUBIA_COUNTER_COUNT]);
 void lnb_snapshot_set_stats(struct linubia_snapshot *snapshot,
 			    const struct linubia_stats *stats);
 /* Sort by UID and stamp the time; -LINUBIA_EBADREPLY on a repeated UID. */

@@ -7,6 +7,7 @@
  * 100k users with a handful of non-zero counters each take a few MB.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,10 +16,10 @@
 
 struct lnb_entry {
 	uint32_t uid;
+	uint32_t values;	/* index of its first value in the pool */
 	uint64_t mask;		/* bit i = counter i is non-zero */
 	uint64_t first_seen_ns;
 	uint64_t last_reset_ns;
-	size_t values;		/* index of its first value in the pool */
 };
 
 struct linubia_snapshot {
@@ -68,31 +69,44 @@ static int lnb_reserve(void **array, size_t *cap, size_t used, size_t n,
 
 int lnb_snapshot_add(struct linubia_snapshot *s, const struct linubia_record *r)
 {
+	return lnb_snapshot_add_fields(s, r->uid, r->first_seen_ns, r->last_reset_ns,
+				       r->counters);
+}
+
+int lnb_snapshot_add_fields(struct linubia_snapshot *s, uint32_t uid,
+			    uint64_t first_seen_ns, uint64_t last_reset_ns,
+			    const uint64_t counters[LINUBIA_COUNTER_COUNT])
+{
 	struct lnb_entry *e;
-	unsigned int nonzero = 0;
+	uint64_t *values;
+	size_t n;
+	uint64_t mask = 0;
 	int err;
 
-	for (unsigned int i = 0; i < LINUBIA_COUNTER_COUNT; i++)
-		nonzero += r->counters[i] != 0;
+	/* Room for every counter, so that nothing is counted twice. */
 	err = lnb_reserve((void **)&s->entries, &s->entries_cap, s->count, 1,
 			  sizeof(*s->entries));
 	if (!err)
 		err = lnb_reserve((void **)&s->values, &s->values_cap, s->nvalues,
-				  nonzero, sizeof(*s->values));
+				  LINUBIA_COUNTER_COUNT, sizeof(*s->values));
 	if (err)
 		return err;
+	if (s->nvalues > UINT32_MAX - LINUBIA_COUNTER_COUNT)
+		return -ENOMEM;		/* entries index values with 32 bits */
+	/* The mask first, then only the non-zero values (most are zero). */
+	for (unsigned int i = 0; i < LINUBIA_COUNTER_COUNT; i++)
+		mask |= (uint64_t)(counters[i] != 0) << i;
+	values = s->values + s->nvalues;
+	n = 0;
+	for (uint64_t todo = mask; todo; todo &= todo - 1)
+		values[n++] = counters[__builtin_ctzll(todo)];
 	e = &s->entries[s->count++];
-	e->uid = r->uid;
-	e->first_seen_ns = r->first_seen_ns;
-	e->last_reset_ns = r->last_reset_ns;
-	e->values = s->nvalues;
-	e->mask = 0;
-	for (unsigned int i = 0; i < LINUBIA_COUNTER_COUNT; i++) {
-		if (!r->counters[i])
-			continue;
-		e->mask |= UINT64_C(1) << i;
-		s->values[s->nvalues++] = r->counters[i];
-	}
+	e->uid = uid;
+	e->values = (uint32_t)s->nvalues;
+	e->mask = mask;
+	e->first_seen_ns = first_seen_ns;
+	e->last_reset_ns = last_reset_ns;
+	s->nvalues += n;
 	return 0;
 }
 
@@ -102,20 +116,86 @@ void lnb_snapshot_set_stats(struct linubia_snapshot *s,
 	s->stats = *stats;
 }
 
-static int lnb_entry_cmp(const void *a, const void *b)
+/*
+ * Sort the entries by UID: an LSD radix sort on the 32-bit UID in three
+ * 11-bit digits (histograms of all three in one pass; a digit every entry
+ * shares is skipped), through one scratch array freed at the end.
+ * Backends deliver hash order.
+ */
+static int lnb_sort_entries(struct linubia_snapshot *s)
 {
-	uint32_t x = ((const struct lnb_entry *)a)->uid;
-	uint32_t y = ((const struct lnb_entry *)b)->uid;
+	enum { BITS = 11, BUCKETS = 1 << BITS, DIGITS = (32 + BITS - 1) / BITS };
+	struct lnb_entry *from = s->entries, *to, *spare;
+	size_t (*count)[BUCKETS];
+	bool sorted = true;
 
-	return (x > y) - (x < y);
+	for (size_t i = 1; i < s->count && sorted; i++)
+		sorted = s->entries[i - 1].uid <= s->entries[i].uid;
+	if (sorted)
+		return 0;
+	to = malloc(s->count * sizeof(*to));
+	count = calloc(DIGITS, sizeof(*count));
+	if (!to || !count) {
+		free(to);
+		free(count);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->count; i++)
+		for (unsigned int d = 0; d < DIGITS; d++)
+			count[d][(from[i].uid >> (d * BITS)) & (BUCKETS - 1)]++;
+	for (unsigned int d = 0; d < DIGITS; d++) {
+		unsigned int shift = d * BITS;
+		size_t at = 0;
+
+		if (count[d][(from[0].uid >> shift) & (BUCKETS - 1)] == s->count)
+			continue;	/* every entry has this digit */
+		for (size_t b = 0; b < BUCKETS; b++) {
+			size_t n = count[d][b];
+
+			count[d][b] = at;
+			at += n;
+		}
+		for (size_t i = 0; i < s->count; i++)
+			to[count[d][(from[i].uid >> shift) & (BUCKETS - 1)]++] = from[i];
+		spare = from;
+		from = to;
+		to = spare;
+	}
+	free(count);
+	/* from holds the result; the other array is scratch. */
+	free(from == s->entries ? to : s->entries);
+	if (from != s->entries) {
+		s->entries = from;
+		s->entries_cap = s->count;
+	}
+	return 0;
+}
+
+/* Give back what the doubling arrays did not use (snapshots may live long). */
+static void lnb_shrink(void **array, size_t *cap, size_t used, size_t size)
+{
+	void *p;
+
+	if (!used || *cap - used < 1024)
+		return;
+	p = realloc(*array, used * size);
+	if (p) {
+		*array = p;
+		*cap = used;
+	}
 }
 
 int lnb_snapshot_finish(struct linubia_snapshot *s, struct lnb_detail *detail)
 {
 	struct timespec now;
+	int err;
 
-	if (s->count > 1)	/* entries is NULL when there are none */
-		qsort(s->entries, s->count, sizeof(*s->entries), lnb_entry_cmp);
+	/* Before the sort, whose scratch array is as large as the entries. */
+	lnb_shrink((void **)&s->entries, &s->entries_cap, s->count, sizeof(*s->entries));
+	lnb_shrink((void **)&s->values, &s->values_cap, s->nvalues, sizeof(*s->values));
+	err = lnb_sort_entries(s);
+	if (err)
+		return err;
 	for (size_t i = 1; i < s->count; i++) {
 		if (s->entries[i].uid == s->entries[i - 1].uid) {
 			lnb_detail_set(detail, "UID %u appears twice in the dump",

@@ -14,8 +14,8 @@ const char *linubia_strerror(int err)
 	case 0:
 		return "success";
 	case LINUBIA_ENOBACKEND:
-		return "kernel module not loaded (run modprobe linubia; "
-		       "where modules cannot load: linubia-bpf load)";
+		return "no accounting backend loaded (modprobe linubia; "
+		       "where modules cannot load: linubia ebpf load)";
 	case LINUBIA_EBADREPLY:
 		return "malformed reply from the kernel module "
 		       "(use liblinubia and the module of the same release)";

@@ -4,6 +4,7 @@
 #   test-fuzz  the parser fuzzer for FUZZ_SECONDS (default 60)
 #   test-cli   the command against the real module in the QEMU guest
 #   bench-lib  snapshot and `show --json` with 10k / 100k users in the guest
+#   bench-lib-ebpf  the same natively over the eBPF backend (100k users)
 UNIT_OUT := $(BUILD)/tests/unit
 UNIT_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -Ilib -Itools -Itests/unit
 UNIT_PROGS := $(UNIT_OUT)/test-parse $(UNIT_OUT)/test-data $(UNIT_OUT)/test-cli \
@@ -62,10 +63,14 @@ $(BIN)/lib-snapshot-uids: bench/lib-snapshot-uids.c
 
 $(BIN)/lib-snapshot-bench: bench/lib-snapshot-bench.c tests/unit/msgbuild.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS)
+	$(CC) $(UNIT_CFLAGS) -Ibpf -o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS)
 
 bench-lib: kmod $(LINUBIA) $(BIN)/lib-snapshot-uids $(BIN)/lib-snapshot-bench
 	$(VM) --timeout 3000 --mem 2048 -- bench/lib-snapshot.sh
 
+# Natively on the host (root): loads and unloads the eBPF backend.
+bench-lib-ebpf: $(BPF_TOOL) $(LINUBIA) $(BIN)/lib-snapshot-uids $(BIN)/lib-snapshot-bench
+	bench/lib-snapshot-ebpf.sh
+
 TEST_TARGETS += test-unit test-fuzz test-cli
-.PHONY: test-unit test-fuzz test-cli bench-lib
+.PHONY: test-unit test-fuzz test-cli bench-lib bench-lib-ebpf

@@ -16,6 +16,8 @@ pkgs=(
 	iproute2 iputils-ping iperf3 procps util-linux tmux ethtool nftables
 	snmp snmpd libsnmp-dev smitools
 	libbpf-dev bpftool
+	mrtg libcrypt-des-perl libcrypt-rijndael-perl libdigest-hmac-perl
+	prometheus prometheus-snmp-exporter
 )
 
 missing=()
@@ -37,6 +39,16 @@ fi
 echo "deps: installing ${missing[*]}" >&2
 apt_opts=(-o DPkg::Lock::Timeout=600 -y --no-install-recommends)
 export DEBIAN_FRONTEND=noninteractive
+# The tests start snmpd, prometheus and the exporter themselves on private
+# ports: installing them must not start system-wide services (snmpd,
+# prometheus on *:9090).  policy-rc.d 101 = "do not start", honoured by
+# invoke-rc.d and deb-systemd-invoke; an existing policy is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+	printf '#!/bin/sh\n# linubia deps.sh: no service starts during this install\nexit 101\n' >$policy
+	chmod 755 $policy
+	trap 'rm -f $policy' EXIT
+fi
 # An old or empty package list would fail the install: refresh it once.
 apt-get -o DPkg::Lock::Timeout=600 update -q >&2
 apt-get "${apt_opts[@]}" install "${missing[@]}" >&2

@@ -42,7 +42,7 @@ static struct {
 	netsnmp_cache *cache;
 	int backend, status, count_loopback;
 	uint64_t now_ns;	/* CLOCK_REALTIME at the snapshot */
-	uint32_t uptime_cs;	/* sysUpTime at the snapshot */
+	uint64_t epoch_ns;	/* when sysUpTime was 0 (lnb_uptime_epoch) */
 	int last_error;		/* logged once per change */
 } lnb;
 
@@ -96,7 +96,8 @@ static int lnb_cache_load(netsnmp_cache *cache, void *magic)
 	linubia_snapshot_free(lnb.snap);
 	lnb.snap = NULL;
 	lnb.now_ns = lnb_realtime_ns();
-	lnb.uptime_cs = (uint32_t)netsnmp_get_agent_uptime();
+	lnb.epoch_ns = lnb_uptime_epoch(lnb.epoch_ns, lnb.now_ns,
+					(uint32_t)netsnmp_get_agent_uptime());
 	err = lnb_connect();
 	if (!err)
 		err = linubia_snapshot_take(lnb.handle, &lnb.snap);
@@ -208,7 +209,7 @@ static void lnb_user_value(netsnmp_variable_list *vb, const struct lnb_inst *in)
 		event = rec.last_reset_ns > rec.first_seen_ns ? rec.last_reset_ns
 							      : rec.first_seen_ns;
 		lnb_set_int(vb, ASN_TIMETICKS,
-			    lnb_discontinuity_ticks(event, lnb.now_ns, lnb.uptime_cs));
+			    lnb_discontinuity_ticks(event, lnb.epoch_ns, lnb.now_ns));
 		break;
 	case LNB_COL_USER_RESET:
 		lnb_set_int(vb, ASN_INTEGER, LNB_RESET_NO_ACTION);

@@ -213,15 +213,21 @@ size_t lnb_inst_oid(const struct lnb_inst *inst, uint32_t out[LNB_MAX_SUBIDS])
 	}
 }
 
-uint32_t lnb_discontinuity_ticks(uint64_t event_ns, uint64_t now_ns, uint32_t uptime_cs)
+uint64_t lnb_uptime_epoch(uint64_t prev_epoch_ns, uint64_t now_ns, uint32_t uptime_cs)
 {
-	uint64_t age_cs;
+	uint64_t up_ns = (uint64_t)uptime_cs * 10000000u;
+	uint64_t epoch = now_ns > up_ns ? now_ns - up_ns : 0;
+	uint64_t diff = epoch > prev_epoch_ns ? epoch - prev_epoch_ns : prev_epoch_ns - epoch;
 
-	if (!event_ns)
+	return prev_epoch_ns && diff < LNB_EPOCH_SLACK_NS ? prev_epoch_ns : epoch;
+}
+
+uint32_t lnb_discontinuity_ticks(uint64_t event_ns, uint64_t epoch_ns, uint64_t now_ns)
+{
+	if (!event_ns || event_ns <= epoch_ns)
 		return 0;
-	/* An event stamped after now (clock steps): treat it as now. */
-	age_cs = event_ns >= now_ns ? 0 : (now_ns - event_ns) / 10000000u;
-	if (age_cs >= uptime_cs)
-		return 0;
-	return uptime_cs - (uint32_t)age_cs;
+	if (event_ns > now_ns)
+		event_ns = now_ns;
+	/* TimeTicks wrap like sysUpTime itself (after 497 days) */
+	return event_ns > epoch_ns ? (uint32_t)((event_ns - epoch_ns) / 10000000u) : 0;
 }

@@ -82,11 +82,22 @@ static inline uint32_t lnb_c64_high(uint64_t v) { return (uint32_t)(v >> 32); }
 static inline uint32_t lnb_c64_low(uint64_t v) { return (uint32_t)v; }
 
 /*
- * linubiaUserDiscontinuityTime in TimeTicks: the sysUpTime at which a
- * record was last made or reset (event_ns, CLOCK_REALTIME; 0 = never),
- * given sysUpTime uptime_cs at wall-clock time now_ns; 0 if the event
- * happened before sysUpTime started (or never).
+ * The wall-clock time (CLOCK_REALTIME ns) at which sysUpTime was 0, from a
+ * reading of both (now_ns, uptime_cs).  Readings disagree by up to a tick
+ * (sysUpTime is truncated to centiseconds), which would make an untouched
+ * row's DiscontinuityTime jitter: the previous epoch is kept while a new
+ * reading agrees with it within LNB_EPOCH_SLACK_NS; a master restart or a
+ * clock step moves it.  prev_epoch_ns 0 = none yet.
  */
-uint32_t lnb_discontinuity_ticks(uint64_t event_ns, uint64_t now_ns, uint32_t uptime_cs);
+#define LNB_EPOCH_SLACK_NS 1000000000ull
+uint64_t lnb_uptime_epoch(uint64_t prev_epoch_ns, uint64_t now_ns, uint32_t uptime_cs);
+
+/*
+ * linubiaUserDiscontinuityTime in TimeTicks: the sysUpTime at which a
+ * record was last made or reset (event_ns, CLOCK_REALTIME; 0 = never) for
+ * the given epoch; 0 if the event happened before sysUpTime started (or
+ * never).  An event stamped after now_ns (clock step) counts as now.
+ */
+uint32_t lnb_discontinuity_ticks(uint64_t event_ns, uint64_t epoch_ns, uint64_t now_ns);
 
 #endif

@@ -17,7 +17,7 @@ enum cli_exit {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_FAILURE = 1,	/* anything not listed below */
 	CLI_EXIT_USAGE = 2,	/* bad command line, or --all not confirmed */
-	CLI_EXIT_NOBACKEND = 3,	/* kernel module not loaded */
+	CLI_EXIT_NOBACKEND = 3,	/* no backend (module or eBPF) loaded */
 	CLI_EXIT_PERMISSION = 4,	/* needs CAP_NET_ADMIN */
 	CLI_EXIT_NORECORD = 5,	/* the UID has no record (or no such user) */
 };

@@ -55,11 +55,13 @@ static int ebpf_status(void)
 		       st.prog_id[LINUBIA_DIR_IN]);
 		printf("egress          link %u prog %u\n", st.link_id[LINUBIA_DIR_OUT],
 		       st.prog_id[LINUBIA_DIR_OUT]);
+		printf("variant         %s\n", st.variant);
 		printf("users           %u\n", st.users);
 		printf("max_users       %u\n", st.max_users);
 		printf("count_loopback  %s\n", st.count_loopback ? "on" : "off");
 	}
-	return CLI_EXIT_OK;
+	/* Scripts ask "is it loaded?" by the exit status, as for show. */
+	return st.loaded ? CLI_EXIT_OK : CLI_EXIT_NOBACKEND;
 }
 
 int cmd_ebpf(int argc, char **argv)

@@ -40,7 +40,7 @@ static const char usage_text[] =
 "Without CAP_NET_ADMIN the kernel shows you only your own record.\n"
 "\n"
 "Exit status: 0 ok, 1 other failure, 2 usage error or --all not confirmed,\n"
-"3 kernel module not loaded, 4 permission denied, 5 no such user or record.\n";
+"3 no backend loaded, 4 permission denied, 5 no such user or record.\n";
 
 static const struct command {
 	const char *name;

@@ -32,8 +32,8 @@ LINUBIA = os.path.join(REPO, "build", "bin", "linubia")
 UIDS_TOOL = os.path.join(REPO, "build", "bin", "lib-snapshot-uids")
 UNATTR = uapi.UID_UNATTRIBUTED
 COUNTERS = uapi.COUNTERS
-NO_MODULE = ("linubia: connect to the accounting backend: kernel module not loaded "
-             "(run modprobe linubia; where modules cannot load: linubia-bpf load)")
+NO_MODULE = ("linubia: connect to the accounting backend: no accounting backend loaded "
+             "(modprobe linubia; where modules cannot load: linubia ebpf load)")
 
 
 def cli(*args, uid=None, stdin=subprocess.DEVNULL, prefix=(), timeout=600):

@@ -244,18 +244,40 @@ static void test_columns_match_mib(void **state)
 
 static void test_discontinuity(void **state)
 {
-	const uint64_t s = 1000000000ull;
+	const uint64_t s = 1000000000ull, ms = 1000000ull;
 	const uint64_t now = 1800000000ull * s;
+	const uint64_t epoch = now - 100 * s;	/* sysUpTime 10000 at now */
 
 	(void)state;
-	assert_int_equal(lnb_discontinuity_ticks(0, now, 10000), 0);		/* never */
-	assert_int_equal(lnb_discontinuity_ticks(now - 200 * s, now, 10000), 0);	/* before start */
-	assert_int_equal(lnb_discontinuity_ticks(now - 100 * s, now, 10000), 0);	/* at start */
-	assert_int_equal(lnb_discontinuity_ticks(now - 10 * s, now, 10000), 9000);
-	assert_int_equal(lnb_discontinuity_ticks(now - 15000000ull, now, 10000), 9999);
-	assert_int_equal(lnb_discontinuity_ticks(now, now, 10000), 10000);
-	assert_int_equal(lnb_discontinuity_ticks(now + 5 * s, now, 10000), 10000);	/* clock step */
-	assert_int_equal(lnb_discontinuity_ticks(now - 1, now, 0), 0);		/* master just started */
+	assert_int_equal(lnb_discontinuity_ticks(0, epoch, now), 0);		/* never */
+	assert_int_equal(lnb_discontinuity_ticks(now - 200 * s, epoch, now), 0);	/* before start */
+	assert_int_equal(lnb_discontinuity_ticks(epoch, epoch, now), 0);		/* at start */
+	assert_int_equal(lnb_discontinuity_ticks(now - 10 * s, epoch, now), 9000);
+	assert_int_equal(lnb_discontinuity_ticks(now - 15 * ms, epoch, now), 9998);
+	assert_int_equal(lnb_discontinuity_ticks(now, epoch, now), 10000);
+	assert_int_equal(lnb_discontinuity_ticks(now + 5 * s, epoch, now), 10000);	/* clock step */
+}
+
+/* Readings a tick apart keep the epoch (no jitter); a restart moves it. */
+static void test_uptime_epoch(void **state)
+{
+	const uint64_t s = 1000000000ull, ms = 1000000ull;
+	const uint64_t now = 1800000000ull * s;
+	uint64_t e0 = lnb_uptime_epoch(0, now, 10000);
+
+	(void)state;
+	assert_int_equal(e0, now - 100 * s);
+	/* 5 s later, sysUpTime read 9 ms "late" (truncated): same epoch */
+	assert_int_equal(lnb_uptime_epoch(e0, now + 5 * s + 9 * ms, 10500), e0);
+	assert_int_equal(lnb_uptime_epoch(e0, now + 5 * s, 10501), e0);
+	/* the same event then reads the same ticks whatever the reading */
+	assert_int_equal(lnb_discontinuity_ticks(now - 10 * s + 3 * ms, e0, now + 5 * s), 9000);
+	/* master restarted 1 s ago: a new epoch */
+	assert_int_equal(lnb_uptime_epoch(e0, now + 60 * s, 100), now + 59 * s);
+	/* clock stepped back by 1 h: a new epoch */
+	assert_int_equal(lnb_uptime_epoch(e0, now - 3600 * s + 5 * s, 10500), e0 - 3600 * s);
+	/* master just started: uptime 0 */
+	assert_int_equal(lnb_uptime_epoch(e0, now + 60 * s, 0), now + 60 * s);
 }
 
 int main(void)
@@ -270,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_columns_match_mib),
 		cmocka_unit_test(test_discontinuity),
+		cmocka_unit_test(test_uptime_epoch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

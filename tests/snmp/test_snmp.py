@@ -1,40 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""End-to-end test of linubia-agentx in the QEMU guest: the real module, a
-private snmpd master (loopback, private port/socket/persistent dir) and the
-subagent; every SNMP value is checked against /proc/linubia and the
-traffic tool's ground truth.  One scenario, steps in order; prints one line
-per step and 'N passed, N failed'.  Services are stopped by PID."""
+"""End-to-end test of linubia-agentx over a real backend: the kernel module
+in the QEMU guest (`make test-snmp`) or the eBPF backend natively on the
+host (`make test-snmp-ebpf`).  A private snmpd master (loopback, private
+port/socket/persistent dir) and the subagent; every SNMP value is checked
+against `linubia show --json` and the traffic tool's ground truth.  One
+scenario, steps in order; prints one line per step and 'N passed, N
+failed'.  Services are stopped by PID.
+Usage: test_snmp.py [--backend kmod|ebpf] [step ...]"""
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kmod"))
-import lnb  # noqa: E402
-import uapi  # noqa: E402
+import backends
+from snmpenv import (DETAIL_ENTRY, MIBFILE, ROOT, RO, USER_ENTRY, V2, V3, SnmpEnv, lnb,
+                     scalar, uapi)
 
-REPO = uapi.REPO
-AGENTX = os.path.join(REPO, "build", "bin", "linubia-agentx")
-MIBFILE = os.path.join(REPO, "mibs", "LINUBIA-MIB.txt")
-MIBDIRS = os.environ.get("LINUBIA_MIBDIRS",
-                         "%s/build/mibs/base:/usr/share/snmp/mibs:%s/mibs" % (REPO, REPO))
 PORT = 17161
-HOST = "127.0.0.1:%d" % PORT
-RO, RW_USER = "lnbro", "lnbadmin"
-V3 = ["-v3", "-l", "authPriv", "-u", RW_USER, "-a", "SHA", "-A", "lnb-auth-pass",
-      "-x", "AES", "-X", "lnb-priv-pass"]
-V2 = ["-v2c", "-c", RO]
-ROOT = ".1.3.6.1.4.1.8072.9999.9999.1.1"
-USER_ENTRY, DETAIL_ENTRY = ROOT + ".2.1", ROOT + ".3.1"
-SCALAR = {"users": 1, "max_users": 2, "backend": 3, "status": 4, "table_full_pkts": 5,
-          "table_full_octets": 6, "count_loopback": 7}
 UNATTR = uapi.UID_UNATTRIBUTED
-USERS = (1001, 1002, 1003)
-VALGRIND_WALKS = int(os.environ.get("LINUBIA_SNMP_VALGRIND_WALKS", "30"))
+BE = None  # the backend under test (backends.Kmod or backends.Ebpf), set by main()
 
 
 def mib_user_columns():
@@ -68,140 +54,30 @@ def expected_sum(counters, d, fam, proto, unit):
     return total
 
 
-class Env:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="lnb-snmp-")
-        os.chmod(self.dir, 0o755)
-        self.sock = os.path.join(self.dir, "agentx.sock")
-        self.persist = os.path.join(self.dir, "persist")
-        self.client = os.path.join(self.dir, "client")
-        for d in (self.persist, self.client):
-            os.mkdir(d)
-        self.snmpd = self.agent = None
-        self.snmpd_log = open(os.path.join(self.dir, "snmpd.log"), "a")
-        self.agent_log = os.path.join(self.dir, "agent.log")
-        with open(os.path.join(self.dir, "snmpd.conf"), "w") as f:
-            f.write("""master agentx
-agentXSocket %s
-agentXPerms 0660 0755
-agentaddress udp:%s
-view linubia included .1.3.6.1.2.1.1
-view linubia included .1.3.6.1.4.1.8072.9999.9999.1
-rocommunity %s 127.0.0.0/8 -V linubia
-createUser %s SHA "lnb-auth-pass" AES "lnb-priv-pass"
-rwuser %s priv -V linubia
-""" % (self.sock, HOST, RO, RW_USER, RW_USER))
-        with open(os.path.join(self.dir, "agentx.conf"), "w") as f:
-            f.write("# test settings\ncache_period 1\nping_interval 1\n")
-
-    def env(self, persist):
-        e = dict(os.environ, SNMP_PERSISTENT_DIR=persist, MIBDIRS=MIBDIRS, MIBS="LINUBIA-MIB")
-        return e
-
-    def start_snmpd(self):
-        e = self.env(self.persist)
-        # snmpd needs no MIB files; parsing Debian's half set costs seconds under TCG
-        e["MIBS"], e["MIBDIRS"] = "", self.client
-        self.snmpd = subprocess.Popen(
-            ["snmpd", "-f", "-Lo", "-C", "-c", os.path.join(self.dir, "snmpd.conf"),
-             "-p", os.path.join(self.dir, "snmpd.pid"), "-I", "-smux"],
-            stdout=self.snmpd_log, stderr=subprocess.STDOUT, env=e)
-
-    def stop_snmpd(self):
-        if self.snmpd:
-            self.snmpd.send_signal(signal.SIGTERM)
-            self.snmpd.wait(timeout=30)
-            self.snmpd = None
-        if os.path.exists(self.sock):
-            os.unlink(self.sock)  # snmpd leaves it behind
-
-    def start_agent(self, prefix=()):
-        self.agent = subprocess.Popen(
-            list(prefix) + [AGENTX, "-f", "-x", self.sock, "-c",
-                            os.path.join(self.dir, "agentx.conf"),
-                            "-p", os.path.join(self.dir, "agentx.pid"), "-Lf", self.agent_log],
-            stdout=subprocess.DEVNULL, stderr=open(self.agent_log + ".stderr", "a"))
-
-    def stop_agent(self):
-        rc = None
-        if self.agent:
-            self.agent.send_signal(signal.SIGTERM)
-            rc = self.agent.wait(timeout=120)
-            self.agent = None
-        return rc
-
-    def snmp(self, tool, version, *args, check=True, mib=True):
-        env = self.env(self.client)
-        if not mib:  # no LINUBIA-MIB: the client cannot check types itself
-            env["MIBS"] = "SNMPv2-MIB"
-        p = subprocess.run([tool] + list(version) + ["-t", "5", "-r", "1", HOST] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        if check and p.returncode != 0:
-            raise lnb.Failure("%s %s failed (%d): %s" % (tool, " ".join(args), p.returncode,
-                                                        p.stderr.strip()))
-        return p
-
-    def values(self, tool, version, oid, *extra):
-        """{numeric oid: (type, value)} of a walk."""
-        out = self.snmp(tool, version, "-On", "-Oe", "-Ot", *extra, oid).stdout
-        vals = {}
-        for line in out.splitlines():
-            m = re.match(r"(\.[\d.]+) = ([\w-]+): ?(.*)$", line)
-            if m:
-                oid_, typ, val = m.groups()
-                if typ == "STRING":
-                    val = val.strip('"')
-                else:
-                    val = int(val)
-                vals[oid_] = (typ, val)
-            elif re.match(r"(\.[\d.]+) = (\d+)$", line):  # TimeTicks with -Ot
-                oid_, val = re.match(r"(\.[\d.]+) = (\d+)$", line).groups()
-                vals[oid_] = ("Timeticks", int(val))
-            elif "No more variables" in line or "No Such" in line:
-                continue
-            elif line.strip():
-                m2 = re.match(r'(\.[\d.]+) = ""$', line)
-                if m2:
-                    vals[m2.group(1)] = ("STRING", "")
-                else:
-                    raise lnb.Failure("cannot parse %s output line %r" % (tool, line))
-        return vals
-
-    def get(self, oid, version=V2):
-        v = self.values("snmpget", version, oid)
-        lnb.expect(oid in v, "snmpget %s: no value" % oid)
-        return v[oid][1]
-
-    def try_get(self, oid):
-        p = self.snmp("snmpget", V2, "-On", "-Oe", "-Ot", oid, check=False)
-        m = re.match(r"\S+ = (?:[\w-]+: )?(\d+)$", p.stdout.strip())
-        return int(m.group(1)) if m else None
-
-    def close(self):
-        self.stop_agent()
-        self.stop_snmpd()
+def own_uids():
+    return set(BE.clients) | set(BE.servers)
 
 
-def scalar(name):
-    return "%s.1.%d.0" % (ROOT, SCALAR[name])
+def kernel_counters():
+    """The backend's records as `linubia show --json` gives them: all of
+    them on a quiet host (the guest), the test's own UIDs natively."""
+    t = backends.table()
+    if BE.quiet_host:
+        return {uid: lnb.counters(t, uid) for uid in t}
+    return {uid: lnb.counters(t, uid) for uid in t if uid in own_uids()}
 
 
-def wait_value(env, oid, want, what, timeout=30.0):
-    lnb.wait_for(lambda: env.try_get(oid) == want, "%s (%s == %r, last %r)"
-                 % (what, oid, want, env.try_get(oid)), timeout)
-
-
-def proc_counters():
-    return {uid: lnb.counters(t, uid) for t in [lnb.proc_table()] for uid in t}
-
-
-def check_tables(env, tool, version, proc, what):
-    """Every column of every row (user and detail table) equals /proc."""
+def check_tables(env, tool, version, kernel, what):
+    """Every column of every row (user and detail table) equals the kernel's."""
     users = env.values(tool, version, USER_ENTRY, *(["-Cr50"] if tool == "snmpbulkwalk" else []))
     detail = env.values(tool, version, DETAIL_ENTRY)
     uids = sorted({int(o.split(".")[-1]) for o in users})
-    lnb.expect_eq(uids, sorted(proc), "%s: rows of the user table" % what)
-    for uid, counters in proc.items():
+    if BE.quiet_host:
+        lnb.expect_eq(uids, sorted(kernel), "%s: rows of the user table" % what)
+    else:
+        lnb.expect_eq(sorted(set(uids) & own_uids()), sorted(kernel),
+                      "%s: the test's rows of the user table" % what)
+    for uid, counters in kernel.items():
         for col, (d, fam, proto, unit) in COLUMNS.items():
             typ, val = users["%s.%d.%d" % (USER_ENTRY, col, uid)]
             lnb.expect_eq(typ, "Counter64", "%s: type of column %d" % (what, col))
@@ -224,20 +100,33 @@ def check_tables(env, tool, version, proc, what):
 
 
 def wait_synced(env, timeout=30.0):
-    """Wait until the agent's snapshot shows /proc's current state, then
-    return that state (the link is quiet: nothing changes any more)."""
+    """Wait until the agent's snapshot shows the kernel's current state for
+    the rows under test, then return that state (the test's links are
+    quiet: those rows do not change any more)."""
     deadline = time.monotonic() + timeout
     while True:
-        proc = proc_counters()
+        kernel = kernel_counters()
         ok = all(env.try_get("%s.3.%d" % (USER_ENTRY, uid)) ==
-                 expected_sum(proc[uid], "in", None, None, "bytes") and
+                 expected_sum(kernel[uid], "in", None, None, "bytes") and
                  env.try_get("%s.5.%d" % (USER_ENTRY, uid)) ==
-                 expected_sum(proc[uid], "out", None, None, "bytes") for uid in proc)
-        if ok and env.try_get(scalar("users")) == len(proc):
-            return proc
+                 expected_sum(kernel[uid], "out", None, None, "bytes") for uid in kernel)
+        if ok and (not BE.quiet_host or env.try_get(scalar("users")) == len(kernel)):
+            return kernel
         if time.monotonic() > deadline:
-            raise lnb.Failure("the agent never showed /proc's values within %.0f s" % timeout)
+            raise lnb.Failure("the agent never showed the kernel's values within %.0f s"
+                              % timeout)
         time.sleep(0.2)
+
+
+def new_pair(st, k=0):
+    p = lnb.Pair(n=BE.pair_n + k, quiet=True)
+    st.setdefault("pairs", []).append(p)
+    return p
+
+
+def close_pairs(st):
+    for p in st.pop("pairs", []):
+        p.close()
 
 
 # The scenario ---------------------------------------------------------------
@@ -251,20 +140,20 @@ def step(fn):
 
 
 @step
-def agent_before_snmpd_and_module(env, st):
+def agent_before_snmpd_and_backend(env, st):
     env.start_agent()
     env.start_snmpd()
-    wait_value(env, scalar("status"), 2, "status notLoaded via the subagent")
+    env.wait_value(scalar("status"), 2, "status notLoaded via the subagent")
     lnb.expect_eq(env.get(scalar("backend")), 3, "backend none")
     lnb.expect_eq(env.get(scalar("users")), 0, "users")
-    lnb.expect_eq(env.values("snmpwalk", V2, USER_ENTRY), {}, "user table without module")
+    lnb.expect_eq(env.values("snmpwalk", V2, USER_ENTRY), {}, "user table without a backend")
 
 
 @step
-def module_load_makes_it_running(env, st):
-    lnb.load_module()
-    wait_value(env, scalar("status"), 1, "status running")
-    lnb.expect_eq(env.get(scalar("backend")), 1, "backend kmod")
+def backend_load_makes_it_running(env, st):
+    BE.load()
+    env.wait_value(scalar("status"), 1, "status running")
+    lnb.expect_eq(env.get(scalar("backend")), BE.mib_code, "backend %s" % BE.name)
     lnb.expect(env.get(scalar("max_users")) > 0, "max_users > 0")
 
 
@@ -272,37 +161,33 @@ def module_load_makes_it_running(env, st):
 def set_count_loopback_v3(env, st):
     # The SNMP queries themselves run over loopback: stop counting them.
     env.snmp("snmpset", V3, scalar("count_loopback"), "i", "2")
-    lnb.expect_eq(open("/sys/module/linubia/parameters/count_loopback").read().strip(), "N",
-                  "module's count_loopback after SET false")
-    wait_value(env, scalar("count_loopback"), 2, "linubiaCountLoopback false")
+    lnb.expect_eq(BE.count_loopback(), False, "the backend's count_loopback after SET false")
+    env.wait_value(scalar("count_loopback"), 2, "linubiaCountLoopback false")
 
 
 @step
 def traffic_of_three_users_matches(env, st):
-    p = lnb.Pair(quiet=True)
-    st["pair"] = p
-    flows = [("tcp", 4, 1001, 2001), ("udp", 6, 1002, 2002), ("tcp", 6, 1003, 2003)]
+    p = new_pair(st)
+    (c1, c2, c3), (s1, s2, s3) = BE.clients, BE.servers
+    flows = [("tcp", 4, c1, s1), ("udp", 6, c2, s2), ("tcp", 6, c3, s3)]
     for proto, fam, cu, su in flows:
         for attempt in range(3):
             extra = ("--bytes", "200000") if proto == "tcp" else ("--count", "20")
             t = lnb.pair_flow(p, proto, fam, cu, su, *extra)
-            try:
-                for side in ("client", "server"):
-                    if t[side] and t[side]["retrans"]:
-                        raise lnb.Inexact("retransmission")
+            if not any(t[side] and t[side]["retrans"] for side in ("client", "server")):
                 break
-            except lnb.Inexact:
-                if attempt == 2:
-                    raise lnb.Failure("retransmissions in every try")
+            if attempt == 2:
+                raise lnb.Failure("retransmissions in every try")
+            print("  RETRY %s/IPv%d: the sender retransmitted" % (proto, fam), flush=True)
         st.setdefault("flows", []).append((t, fam, proto, cu, su))
     p.wait_quiet(still=1.0)
-    proc = wait_synced(env)
-    table = lnb.proc_table()
+    kernel = wait_synced(env)
+    table = backends.table()
     for t, fam, proto, cu, su in st["flows"]:
         if len([f for f in st["flows"] if f[3] == cu]) == 1:
             lnb.expect_flow(table, t, fam, proto, cu, su, "kernel vs ground truth")
     for tool, version in (("snmpbulkwalk", V2), ("snmpwalk", V2), ("snmpbulkwalk", V3)):
-        check_tables(env, tool, version, proc, "%s %s" % (tool, version[0]))
+        check_tables(env, tool, version, kernel, "%s %s" % (tool, version[0]))
     # the client rows equal the traffic tool's ground truth through SNMP too
     for t, fam, proto, cu, su in st["flows"]:
         exp = lnb.flow_expectation(t["client"], fam, proto)
@@ -311,53 +196,67 @@ def traffic_of_three_users_matches(env, st):
             col = [c for c, k in COLUMNS.items() if k == (d, f, pr, unit)][0]
             lnb.expect_eq(env.get("%s.%d.%d" % (USER_ENTRY, col, cu)), v,
                           "SNMP uid %d %s vs ground truth" % (cu, name))
-    lnb.expect_eq(env.get(scalar("users")), len(proc), "linubiaUsers")
-    # GETs of rows >= 2^31 (5.9.3 sign-extends those sub-identifiers)
-    if UNATTR in proc:
-        lnb.expect_eq(env.get("%s.4.%d" % (USER_ENTRY, UNATTR), V3),
-                      expected_sum(proc[UNATTR], "in", None, None, "packets"), "GET unattributed")
-        lnb.expect_eq(env.get("%s.6.%d.1.1" % (DETAIL_ENTRY, UNATTR)),
-                      proc[UNATTR]["out_ipv4_tcp_packets"], "GET unattributed detail")
-    out = env.snmp("snmptable", V2, "-Cf", ",", "-CH", "LINUBIA-MIB::linubiaUserTable").stdout
-    lnb.expect_eq(len([l for l in out.splitlines() if l.strip()]), len(proc), "snmptable rows")
-    st["proc"] = proc
+    out = env.snmp("snmptable", V2, "-Cf", ",", "-CH", "-Ci",
+                   "LINUBIA-MIB::linubiaUserTable").stdout
+    rows = [l.split(",")[0] for l in out.splitlines() if l.strip()]
+    if BE.quiet_host:
+        lnb.expect_eq(env.get(scalar("users")), len(kernel), "linubiaUsers")
+        lnb.expect_eq(len(rows), len(kernel), "snmptable rows")
+    else:
+        lnb.expect(own_uids() <= set(int(r) for r in rows),
+                   "snmptable rows %r hold the test's uids" % rows)
+    # GETs of rows >= 2^31 (5.9.3 sign-extends those sub-identifiers): the
+    # guest's unattributed record is quiet; the host's may move.
+    t = backends.table()
+    if UNATTR in t:
+        got = env.get("%s.4.%d" % (USER_ENTRY, UNATTR), V3)
+        if BE.quiet_host:
+            lnb.expect_eq(got, expected_sum(lnb.counters(t, UNATTR), "in", None, None, "packets"),
+                          "GET unattributed")
+            lnb.expect_eq(env.get("%s.6.%d.1.1" % (DETAIL_ENTRY, UNATTR)),
+                          t[UNATTR]["out_ipv4_tcp_packets"], "GET unattributed detail")
+    st["kernel"] = kernel
 
 
 @step
 def v3_reset_zeroes_one_row(env, st):
-    uid = USERS[0]
+    uid = BE.clients[0]
     disc = "%s.39.%d" % (USER_ENTRY, uid)
     before = env.get(disc)
-    proc_before = st["proc"]
+    kernel_before = st["kernel"]
     env.snmp("snmpset", V3, "%s.40.%d" % (USER_ENTRY, uid), "i", "2")
-    proc = wait_synced(env)
-    lnb.expect_eq(set(proc[uid].values()), {0}, "uid %d counters after reset" % uid)
-    for other in proc:
+    kernel = wait_synced(env)
+    lnb.expect_eq(set(kernel[uid].values()), {0}, "uid %d counters after reset" % uid)
+    for other in kernel:
         if other != uid:
-            lnb.expect_eq(proc[other], proc_before[other], "uid %d untouched by the reset" % other)
-    check_tables(env, "snmpbulkwalk", V2, proc, "after reset")
+            lnb.expect_eq(kernel[other], kernel_before[other],
+                          "uid %d untouched by the reset" % other)
+    check_tables(env, "snmpbulkwalk", V2, kernel, "after reset")
     after = env.get(disc)
     lnb.expect(after > before, "DiscontinuityTime moved (%d -> %d)" % (before, after))
     lnb.expect(after <= env.get(".1.3.6.1.2.1.1.3.0"), "DiscontinuityTime <= sysUpTime")
     lnb.expect_eq(env.get("%s.40.%d" % (USER_ENTRY, uid)), 1, "reset reads noAction")
+    st["disc_untouched"] = env.get("%s.39.%d" % (USER_ENTRY, BE.clients[1]))
 
 
 @step
 def readonly_community_cannot_set(env, st):
-    p = env.snmp("snmpset", V2, "%s.40.%d" % (USER_ENTRY, USERS[1]), "i", "2", check=False)
+    uid = BE.clients[1]
+    p = env.snmp("snmpset", V2, "%s.40.%d" % (USER_ENTRY, uid), "i", "2", check=False)
     lnb.expect(p.returncode != 0 and re.search(r"noAccess|notWritable|authorization", p.stderr),
                "read-only community SET refused: %r" % p.stderr)
-    lnb.expect(wait_synced(env)[USERS[1]] == st["proc"][USERS[1]], "row untouched")
+    lnb.expect_eq(wait_synced(env)[uid], st["kernel"][uid], "row untouched")
 
 
 @step
 def bad_sets_get_their_errors(env, st):
+    uid = BE.clients[1]
     cases = [
-        (("%s.40.%d" % (USER_ENTRY, USERS[1]), "s", "x"), "wrongType"),
-        (("%s.40.%d" % (USER_ENTRY, USERS[1]), "i", "3"), "wrongValue"),
+        (("%s.40.%d" % (USER_ENTRY, uid), "s", "x"), "wrongType"),
+        (("%s.40.%d" % (USER_ENTRY, uid), "i", "3"), "wrongValue"),
         ((scalar("count_loopback"), "i", "0"), "wrongValue"),
         (("%s.40.%d" % (USER_ENTRY, 424242), "i", "2"), "noCreation"),
-        (("%s.3.%d" % (USER_ENTRY, USERS[1]), "i", "2"), "notWritable"),
+        (("%s.3.%d" % (USER_ENTRY, uid), "i", "2"), "notWritable"),
         ((scalar("users"), "u", "2"), "notWritable"),
         (("%s.1.9.0" % ROOT, "i", "2"), "noCreation"),
     ]
@@ -365,51 +264,73 @@ def bad_sets_get_their_errors(env, st):
         p = env.snmp("snmpset", V3, *args, check=False, mib=False)
         lnb.expect(p.returncode != 0 and err in p.stderr,
                    "SET %s: expected %s, got %r" % (" ".join(args), err, p.stderr.strip()))
+    # many cache periods later, an untouched row's DiscontinuityTime has
+    # not moved by a single tick (an NMS compares it for equality)
+    lnb.expect_eq(env.get("%s.39.%d" % (USER_ENTRY, uid)), st["disc_untouched"],
+                  "DiscontinuityTime of untouched uid %d" % uid)
+
+
+# Natively: the table is back within 5 s of snmpd's start.  In the TCG
+# guest snmpd itself takes seconds to start, so there the 5 s count from
+# the moment snmpd answers (its own sysUpTime), which is what the subagent
+# controls: re-registration within the 1 s ping interval.
+RESTART_LIMIT = 5.0
 
 
 @step
-def snmpd_restarts(env, st):
+def snmpd_killed_and_restarted(env, st):
+    row = "%s.3.%d" % (USER_ENTRY, BE.clients[2])
     for i in range(5):
-        env.stop_snmpd()
-        env.start_snmpd()
+        env.stop_snmpd(signal.SIGKILL if i % 2 == 0 else signal.SIGTERM)
         start = time.monotonic()
-        lnb.wait_for(lambda: env.try_get("%s.3.%d" % (USER_ENTRY, USERS[2])) is not None,
-                     "table back after snmpd restart %d" % (i + 1), timeout=5.0)
-        print("  snmpd restart %d: table back in %.2f s" % (i + 1, time.monotonic() - start),
+        env.start_snmpd()
+        # short probes: a request sent before snmpd has bound its port is
+        # lost, and a 5 s client timeout would be all the test measures
+        lnb.wait_for(lambda: env.try_get(".1.3.6.1.2.1.1.3.0", timeout=0.5) is not None,
+                     "snmpd answering after restart %d" % (i + 1), timeout=60.0)
+        up = time.monotonic()
+        base = up if BE.quiet_host else start
+        lnb.wait_for(lambda: env.try_get(row, timeout=0.5) is not None,
+                     "table back after snmpd restart %d" % (i + 1),
+                     timeout=max(0.5, RESTART_LIMIT - (time.monotonic() - base)))
+        back = time.monotonic()
+        print("  restart %d (%s): snmpd answers after %.2f s, table back after %.2f s"
+              % (i + 1, "SIGKILL" if i % 2 == 0 else "SIGTERM", up - start, back - start),
               flush=True)
+        lnb.expect(back - base <= RESTART_LIMIT + 0.5,
+                   "restart %d: table back %.2f s after %s (limit %.0f s)"
+                   % (i + 1, back - base, "the restart" if base == start else "snmpd answered",
+                      RESTART_LIMIT))
 
 
 @step
 def sighup_reload_and_pid_file(env, st):
-    pidfile = os.path.join(env.dir, "agentx.pid")
-    lnb.expect_eq(int(open(pidfile).read()), env.agent.pid, "pid file")
-    with open(os.path.join(env.dir, "agentx.conf"), "w") as f:
-        f.write("cache_period 2\nping_interval 1\n")
+    lnb.expect_eq(int(open(env.pidfile).read()), env.agent.pid, "pid file")
+    env.write_agent_conf(cache_period=2, ping_interval=1)
     env.agent.send_signal(signal.SIGHUP)
     lnb.wait_for(lambda: "reloaded" in open(env.agent_log).read(), "SIGHUP logged", 30)
     lnb.expect(env.agent.poll() is None, "agent alive after SIGHUP")
-    wait_value(env, scalar("status"), 1, "serving after SIGHUP")
-    with open(os.path.join(env.dir, "agentx.conf"), "w") as f:
-        f.write("cache_period 1\nping_interval 1\n")
+    env.wait_value(scalar("status"), 1, "serving after SIGHUP")
+    env.write_agent_conf(cache_period=1, ping_interval=1)
     env.agent.send_signal(signal.SIGHUP)
     lnb.wait_for(lambda: open(env.agent_log).read().count("reloaded") == 2, "2nd SIGHUP", 30)
 
 
 @step
-def module_unload_and_reload(env, st):
-    lnb.run("ip -all netns delete", check=False)
-    lnb.unload_module()
-    wait_value(env, scalar("status"), 2, "status notLoaded after rmmod")
-    lnb.expect_eq(env.values("snmpbulkwalk", V2, USER_ENTRY), {}, "no rows after rmmod")
-    lnb.expect_eq(env.get(scalar("users")), 0, "users after rmmod")
-    lnb.load_module(count_loopback=0)
-    wait_value(env, scalar("status"), 1, "status running after reload")
-    p = lnb.Pair(n=1, quiet=True)
-    lnb.pair_flow(p, "udp", 4, USERS[0], 2001)
+def backend_unload_and_reload(env, st):
+    close_pairs(st)
+    BE.unload()
+    env.wait_value(scalar("status"), 2, "status notLoaded after unload")
+    lnb.expect_eq(env.values("snmpbulkwalk", V2, USER_ENTRY), {}, "no rows after unload")
+    lnb.expect_eq(env.get(scalar("users")), 0, "users after unload")
+    BE.load(count_loopback=False)
+    env.wait_value(scalar("status"), 1, "status running after reload")
+    p = new_pair(st, 1)
+    lnb.pair_flow(p, "udp", 4, BE.clients[0], BE.servers[0])
     p.wait_quiet(still=1.0)
-    proc = wait_synced(env)
-    check_tables(env, "snmpbulkwalk", V2, proc, "after reload")
-    lnb.expect(USERS[0] in proc, "uid %d back after reload" % USERS[0])
+    kernel = wait_synced(env)
+    check_tables(env, "snmpbulkwalk", V2, kernel, "after reload")
+    lnb.expect(BE.clients[0] in kernel, "uid %d back after reload" % BE.clients[0])
 
 
 @step
@@ -418,35 +339,58 @@ def snmpv1_walk_skips_counter64(env, st):
     lnb.expect("Counter64" not in out, "no Counter64 in a v1 walk")
     lnb.expect("%s.2." % USER_ENTRY in out, "v1 walk shows the user names")
     lnb.expect("%s.1.4.0 = INTEGER: 1" % ROOT in out, "v1 walk shows the status")
-    p = env.snmp("snmpget", ["-v1", "-c", RO], "%s.3.%d" % (USER_ENTRY, USERS[0]), check=False)
+    p = env.snmp("snmpget", ["-v1", "-c", RO], "%s.3.%d" % (USER_ENTRY, BE.clients[0]),
+                 check=False)
     lnb.expect("noSuchName" in p.stdout + p.stderr, "v1 GET of a Counter64: noSuchName")
 
 
 @step
 def valgrind_many_bulk_walks(env, st):
+    walks = int(os.environ.get("LINUBIA_SNMP_VALGRIND_WALKS", "30" if BE.quiet_host else "1000"))
     env.stop_agent()
     vlog = os.path.join(env.dir, "valgrind.log")
     env.start_agent(prefix=["valgrind", "-q", "--log-file=" + vlog, "--error-exitcode=99",
                             "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"])
     lnb.wait_for(lambda: env.try_get(scalar("status")) == 1, "agent under valgrind", 120)
-    for i in range(VALGRIND_WALKS):
-        env.values("snmpbulkwalk", V2 if i % 2 else V3, ROOT)
-        if i % 10 == 0:
-            time.sleep(1.1)  # let the cache expire: new snapshots freed too
+    start = time.monotonic()
+    for i in range(walks):
+        # whole subtree, v2c and v3 in turn; the 1 s cache expires every
+        # ~100 walks, so snapshots are made and freed throughout
+        env.values("snmpbulkwalk", V2 if i % 2 else V3, ROOT, "-Cr50")
+    print("  %d bulk walks under valgrind in %.1f s" % (walks, time.monotonic() - start),
+          flush=True)
     rc = env.stop_agent()
-    lnb.expect(not os.path.exists(os.path.join(env.dir, "agentx.pid")), "pid file removed")
-    log = open(vlog).read()
+    lnb.expect(not os.path.exists(env.pidfile), "pid file removed")
+    # valgrind 3.19 does not know BPF_MAP_LOOKUP_BATCH and says so at each
+    # call; bpf/maps.c marks what the kernel wrote as defined
+    log = "".join(l for l in open(vlog)
+                  if not re.match(r"--\d+-- WARNING: unhandled eBPF command 24$", l))
     lnb.expect(rc == 0 and not log.strip(), "valgrind: exit %r\n%s" % (rc, log[-3000:]))
 
 
 def main():
-    lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
-    selected = set(sys.argv[1:])
-    env, st = Env(), {}
+    global BE
+    args = sys.argv[1:]
+    name = "kmod"
+    if args[:1] == ["--backend"] and len(args) >= 2:
+        name, args = args[1], args[2:]
+    if name not in backends.BACKENDS:
+        print("test_snmp.py: unknown backend %r (kmod or ebpf)" % name, file=sys.stderr)
+        return 2
+    BE = backends.BACKENDS[name]()
+    unknown = set(args) - {fn.__name__ for fn in STEPS}
+    if unknown:
+        print("test_snmp.py: no such step: %s" % " ".join(sorted(unknown)), file=sys.stderr)
+        return 2
+    if BE.loaded():
+        print("test_snmp.py: the %s backend is already loaded; this test loads and unloads "
+              "it itself" % name, file=sys.stderr)
+        return 1
+    env, st = SnmpEnv(PORT), {}
     passed = failed = 0
     try:
         for fn in STEPS:
-            if selected and fn.__name__ not in selected:
+            if args and fn.__name__ not in args:
                 continue
             start = time.monotonic()
             try:
@@ -458,9 +402,8 @@ def main():
                 print("FAIL %s: %s" % (fn.__name__, e), flush=True)
     finally:
         env.close()
-        lnb.run("ip -all netns delete", check=False)
-        if lnb.module_loaded():
-            lnb.unload_module()
+        close_pairs(st)
+        BE.cleanup()
         if failed:
             for f in ("agent.log", "agent.log.stderr", "snmpd.log"):
                 path = os.path.join(env.dir, f)
@@ -470,6 +413,8 @@ def main():
         if out:
             shutil.copytree(env.dir, os.path.join(out, "snmp"), dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("*.sock"))
+        if not failed:
+            shutil.rmtree(env.dir, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed or not passed else 0
 

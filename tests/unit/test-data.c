@@ -88,6 +88,44 @@ static void snapshot_sorts_and_keeps_every_value(void **state)
 	free(want);
 }
 
+/* UID i of the next test: 0, 2^32 - 1, then spread over every radix digit. */
+static uint32_t spread_uid(uint32_t i)
+{
+	return i == 0 ? 0 : i == 1 ? UINT32_MAX : i * 2654435761u;	/* odd: distinct */
+}
+
+/* UIDs over the whole 32-bit range (every radix digit), 0 and 2^32 - 1. */
+static void snapshot_sorts_uids_of_every_size(void **state)
+{
+	enum { N = 5000 };
+	struct linubia_snapshot *s = lnb_snapshot_new();
+	struct lnb_detail d = { "" };
+	struct linubia_record r = { .uid = 0 }, got;
+
+	(void)state;
+	assert_non_null(s);
+	for (uint32_t i = 0; i < N; i++) {
+		r.uid = spread_uid(i);
+		r.counters[i % LINUBIA_COUNTER_COUNT] = i + 1;
+		assert_int_equal(lnb_snapshot_add(s, &r), 0);
+		r.counters[i % LINUBIA_COUNTER_COUNT] = 0;
+	}
+	assert_int_equal(lnb_snapshot_finish(s, &d), 0);
+	assert_int_equal(linubia_snapshot_count(s), N);
+	assert_int_equal(linubia_snapshot_uid(s, 0), 0);
+	assert_int_equal(linubia_snapshot_uid(s, N - 1), UINT32_MAX);
+	for (size_t i = 1; i < N; i++)
+		assert_true(linubia_snapshot_uid(s, i - 1) < linubia_snapshot_uid(s, i));
+	for (uint32_t i = 0; i < N; i++) {
+		long at = linubia_snapshot_find(s, spread_uid(i));
+
+		assert_true(at >= 0);
+		assert_int_equal(linubia_snapshot_record(s, (size_t)at, &got), 0);
+		assert_int_equal(got.counters[i % LINUBIA_COUNTER_COUNT], i + 1);
+	}
+	linubia_snapshot_free(s);
+}
+
 static void snapshot_refuses_a_repeated_uid(void **state)
 {
 	struct linubia_snapshot *s = lnb_snapshot_new();
@@ -224,8 +262,8 @@ static void errors_say_what_to_do(void **state)
 {
 	(void)state;
 	assert_string_equal(linubia_strerror(-LINUBIA_ENOBACKEND),
-			    "kernel module not loaded (run modprobe linubia; "
-			    "where modules cannot load: linubia-bpf load)");
+			    "no accounting backend loaded (modprobe linubia; "
+			    "where modules cannot load: linubia ebpf load)");
 	assert_non_null(strstr(linubia_strerror(-EPERM), "CAP_NET_ADMIN"));
 	assert_non_null(strstr(linubia_strerror(-LINUBIA_EVERSION), "ABI version"));
 	assert_string_equal(linubia_strerror(-ETIMEDOUT), "Connection timed out");
@@ -236,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(snapshot_sorts_and_keeps_every_value),
+		cmocka_unit_test(snapshot_sorts_uids_of_every_size),
 		cmocka_unit_test(snapshot_refuses_a_repeated_uid),
 		cmocka_unit_test(empty_snapshot),
 		cmocka_unit_test(sum_table_has_every_level),

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""`make run` natively (scripts/run-native.sh over the eBPF backend), as a
+user runs it: it must start the backend, snmpd and the subagent, show the
+demo users through the CLI and SNMP, and then leave the machine exactly as
+it was -- once when it stops by itself, once on Ctrl-C (SIGINT to its
+process group).  Prints one line per test and 'N passed, N failed'."""
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RUN = os.path.join(REPO, "scripts", "run-native.sh")
+LINUBIA = os.path.join(REPO, "build", "bin", "linubia")
+PIN_PARENT = "/sys/fs/bpf/linubia"
+PORT = "16169"  # not the default 16161: a developer's own `make run` may be up
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def machine_state():
+    """What make run may create; all of it must be gone afterwards."""
+    netns = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE, text=True).stdout
+    procs = subprocess.run(["pgrep", "-af", "linubia-run|linubia-agentx -f -x /tmp/linubia-run"],
+                           stdout=subprocess.PIPE, text=True).stdout
+    return {
+        "pins": sorted(glob.glob(PIN_PARENT + "/**", recursive=True)),
+        "netns": sorted(re.findall(r"^(lnb-run-\S+)", netns, re.M)),
+        "dirs": sorted(glob.glob("/tmp/linubia-run.*")),
+        "processes": [l for l in procs.splitlines() if "pgrep" not in l],
+        "port": subprocess.run(["ss", "-Hlun", "sport = :%s" % PORT],
+                               stdout=subprocess.PIPE, text=True).stdout.strip(),
+    }
+
+
+def expect_clean(before, what):
+    after = machine_state()
+    diff = {k: after[k] for k in after if after[k] != before[k]}
+    expect(not diff, "%s: left behind %r" % (what, diff))
+
+
+def env(seconds):
+    return dict(os.environ, LINUBIA_RUN_SECONDS=str(seconds), LINUBIA_RUN_PORT=PORT)
+
+
+def test_runs_shows_and_cleans_up(before):
+    p = subprocess.run([RUN, "ebpf"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, env=env(3), timeout=600)
+    out = p.stdout
+    expect(p.returncode == 0, "exit status %d:\n%s" % (p.returncode, out[-3000:]))
+    for want in ("loaded the eBPF backend", "snmpd on 127.0.0.1:%s" % PORT,
+                 "snmptable -v2c -c linubia-demo", "unloaded the eBPF backend",
+                 "everything it started is gone"):
+        expect(want in out, "output lacks %r:\n%s" % (want, out[-3000:]))
+    # linubia show and snmptable: the two demo users sent traffic
+    expect("$ linubia show" in out and "$ snmptable" in out, "no tables:\n%s" % out[-3000:])
+    show = out[out.index("$ linubia show"):out.index("$ snmptable")]
+    table = out[out.index("$ snmptable"):]
+    for uid, user in (("1", "daemon"), ("2", "bin")):
+        expect(re.search(r"\b%s\b" % user, show),
+               "%s missing from linubia show:\n%s" % (user, show))
+        expect(re.search(r"^\s*%s\s+%s\s" % (uid, user), table, re.M),
+               "uid %s (%s) missing from snmptable:\n%s" % (uid, user, table))
+    expect_clean(before, "after stopping by itself")
+
+
+def test_ctrl_c_cleans_up(before):
+    p = subprocess.Popen([RUN, "ebpf"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, env=env(600),
+                         start_new_session=True)
+    lines = []
+    deadline = time.monotonic() + 300
+    for line in p.stdout:
+        lines.append(line)
+        if "the live table for" in line:
+            break
+        expect(time.monotonic() < deadline, "no live table within 300 s")
+    expect(p.poll() is None, "run ended early:\n%s" % "".join(lines))
+    os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C does: the whole group
+    try:
+        rest, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        raise Failure("still running 60 s after Ctrl-C")
+    out = "".join(lines) + rest
+    expect(p.returncode == 130, "exit status %d after Ctrl-C (want 130):\n%s"
+           % (p.returncode, out[-2000:]))
+    expect("everything it started is gone" in out, "no cleanup message:\n%s" % out[-2000:])
+    expect_clean(before, "after Ctrl-C")
+
+
+def test_refuses_bad_backend(before):
+    p = subprocess.run([RUN, "nonsense"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, env=env(1))
+    expect(p.returncode == 1 and "unknown BACKEND 'nonsense'" in p.stderr,
+           "bad backend: exit %d, %r" % (p.returncode, p.stderr))
+    expect_clean(before, "after a bad BACKEND")
+
+
+def main():
+    if os.path.exists(PIN_PARENT + "/v1/link_ingress"):
+        print("test_run.py: the eBPF backend is loaded; this test needs it unloaded",
+              file=sys.stderr)
+        return 1
+    before = machine_state()
+    passed = failed = 0
+    for fn in (test_refuses_bad_backend, test_runs_shows_and_cleans_up, test_ctrl_c_cleans_up):
+        start = time.monotonic()
+        try:
+            fn(before)
+            passed += 1
+            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
+        except Exception as e:  # noqa: BLE001 - report and go on
+            failed += 1
+            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
