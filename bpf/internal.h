@@ -22,6 +22,7 @@ extern const char *const lnb_map_names[LNB_MAP_COUNT];
 struct linubia_bpf {
 	int fd[LNB_MAP_COUNT];
 	uint32_t max_entries;		/* of users and base */
+	uint32_t users_map_id;		/* to notice an unload or reload */
 };
 
 /* error.c: fill err with "<what>: <why> (<todo>)"; return -errnum. */
@@ -43,6 +44,8 @@ bool lnb_pin_exists(const char *name);
 int lnb_cgroup_root(char *path, size_t len, struct linubia_bpf_error *err);
 
 /* maps.c: reading the pinned maps. */
+/* 0 if h still reads the loaded backend, else -ENOENT (unloaded/reloaded). */
+int lnb_check_current(const struct linubia_bpf *h, struct linubia_bpf_error *err);
 #define LNB_WALK_CHUNK	256	/* entries per BPF_MAP_LOOKUP_BATCH call */
 /* A batch of n keys and values (valid during the call); 0 goes on. */
 typedef int (*lnb_batch_fn)(const void *keys, const void *values, __u32 n, void *arg);

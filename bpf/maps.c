@@ -54,11 +54,46 @@ int linubia_bpf_open(struct linubia_bpf **handle, struct linubia_bpf_error *err)
 		goto fail;
 	}
 	h->max_entries = info.max_entries;
+	h->users_map_id = info.id;
 	*handle = h;
 	return 0;
 fail:
 	linubia_bpf_close(h);
 	return ret;
+}
+
+/*
+ * An unload unpins the maps, but open descriptors keep them alive: without
+ * this check a long-running reader (the subagent, `linubia top`) would go on
+ * reading detached counters that no program updates any more -- and after
+ * an unload + load, the old ones instead of the new.
+ */
+int lnb_check_current(const struct linubia_bpf *h, struct linubia_bpf_error *err)
+{
+	struct bpf_map_info info;
+	__u32 info_len = sizeof(info);
+	char path[128];
+	int fd, ret;
+
+	if (!lnb_pin_exists(LNB_BPF_PIN_LINK_IN))
+		return lnb_fail(err, ENOENT, "read the eBPF backend: it was unloaded",
+				"load it again: linubia ebpf load");
+	ret = lnb_pin_path(path, sizeof(path), lnb_map_names[LNB_MAP_USERS]);
+	if (ret)
+		return lnb_fail(err, -ret, "read the eBPF backend", "report a bug");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return lnb_fail(err, ENOENT, "read the eBPF backend: it was unloaded",
+				"load it again: linubia ebpf load");
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(fd, &info, &info_len) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return lnb_fail(err, -ret, "read the users map's id", "retry");
+	if (info.id != h->users_map_id)
+		return lnb_fail(err, ENOENT, "read the eBPF backend: it was reloaded",
+				"open it again");
+	return 0;
 }
 
 void linubia_bpf_close(struct linubia_bpf *h)

@@ -255,6 +255,9 @@ int linubia_bpf_read_each(struct linubia_bpf *h, linubia_bpf_record_fn fn, void 
 	__u32 zero = 0;
 	int ret;
 
+	ret = lnb_check_current(h, err);
+	if (ret)
+		return ret;
 	ret = lnb_read_bases(h, &bases, err);
 	if (ret) {
 		lnb_bases_free(&bases);
@@ -340,6 +343,9 @@ int linubia_bpf_read_stats(struct linubia_bpf *h, struct linubia_bpf_stats *stat
 	size_t users;
 	int ret;
 
+	ret = lnb_check_current(h, err);
+	if (ret)
+		return ret;
 	if (bpf_map_lookup_elem(h->fd[LNB_MAP_STATS], &zero, &st))
 		return lnb_fail(err, errno, "read the statistics", "retry");
 	ret = lnb_read_map(h->fd[LNB_MAP_USERS], sizeof(__u32), sizeof(struct lnb_bpf_user),

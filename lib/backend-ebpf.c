@@ -38,6 +38,15 @@ static int lnb_ebpf_fail(int err, const struct linubia_bpf_error *e,
 	return err;
 }
 
+/* Unloaded (or reloaded) under an open handle: "no backend", as for the
+ * module going away; the caller reopens. */
+static int lnb_ebpf_gone(int err, const struct linubia_bpf_error *e,
+			 struct lnb_detail *detail)
+{
+	lnb_ebpf_fail(err, e, detail);
+	return err == -ENOENT ? -LINUBIA_ENOBACKEND : err;
+}
+
 static int lnb_ebpf_open(void **priv, struct lnb_detail *detail)
 {
 	struct linubia_bpf_error e = { "" };
@@ -74,7 +83,7 @@ static int lnb_ebpf_get_stats(void *priv, struct linubia_stats *stats,
 
 	err = linubia_bpf_read_stats(priv, &st, &e);
 	if (err)
-		return lnb_ebpf_fail(err, &e, detail);
+		return lnb_ebpf_gone(err, &e, detail);
 	lnb_ebpf_stats(stats, &st);
 	return 0;
 }
@@ -100,7 +109,7 @@ static int lnb_ebpf_dump(void *priv, struct linubia_snapshot *snapshot,
 
 	err = linubia_bpf_read_each(priv, lnb_ebpf_add, snapshot, &st, &e);
 	if (err)
-		return lnb_ebpf_fail(err, &e, detail);
+		return lnb_ebpf_gone(err, &e, detail);
 	lnb_ebpf_stats(&stats, &st);
 	lnb_snapshot_set_stats(snapshot, &stats);
 	return 0;

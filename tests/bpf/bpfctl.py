@@ -4,6 +4,7 @@ unload, show (same table as /proc/linubia), stats, reset and config, and
 bpftool for what is attached at the cgroup v2 root.  Natively on the host,
 so every helper here cleans up after itself."""
 import os
+import re
 import subprocess
 import sys
 
@@ -13,8 +14,13 @@ import uapi  # noqa: E402
 
 TOOL = os.path.join(uapi.REPO, "build", "bin", "linubia-bpf")
 PIN_PARENT = "/sys/fs/bpf/linubia"
-PIN_DIR = PIN_PARENT + "/v1"
-PROGS = ("lnb_ingress", "lnb_egress")
+# The versioned pin directory, read from bpf/maps.h (never re-declared here).
+PIN_DIR = PIN_PARENT + "/" + re.search(
+    r'#define LNB_BPF_PIN_VERSION\s+"(\w+)"',
+    open(os.path.join(uapi.REPO, "bpf", "maps.h")).read()).group(1)
+# Both program pairs (bpf/linubia.bpf.c): kfunc, and probe_read for < 6.2.
+PAIRS = {"kfunc": ("lnb_egress", "lnb_ingress"), "probe_read": ("lnb_egress_pr", "lnb_ingress_pr")}
+PROGS = PAIRS["kfunc"] + PAIRS["probe_read"]
 
 
 def tool(*args, check=True, prefix=()):
@@ -29,6 +35,17 @@ def tool(*args, check=True, prefix=()):
 
 def load(*args):
     tool("load", *args)
+
+
+def variant():
+    """The program pair the loaded backend runs ("kfunc" or "probe_read")."""
+    st = dict(line.split(None, 1) for line in tool("status")[1].splitlines() if " " in line)
+    return st["variant"].strip()
+
+
+def loaded_pair():
+    """Sorted names of the loaded variant's programs."""
+    return sorted(PAIRS[variant()])
 
 
 def unload():

@@ -374,6 +374,38 @@ def linubia_command_reads_the_ebpf_backend():
     expect(bpfctl.loaded(), "linubia ebpf load pinned nothing")
 
 
+@test
+def long_running_reader_notices_unload_and_reload():
+    """An unload unpins the maps but an open handle keeps them alive: a
+    reader that stays up (linubia top, the subagent) must not go on showing
+    detached counters: `linubia top` ends with "no backend" (exit 3) once
+    the backend is unloaded.  (The subagent, which reopens, is checked
+    across an unload + load by tests/snmp: it must show the new maps.)"""
+    linubia = os.path.join(lnb.REPO, "build", "bin", "linubia")
+    top = subprocess.Popen([linubia, "top", "--interval", "0.2"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        # top is up once it has printed its first interval's line(s): make
+        # some traffic so that there is an active user to print
+        p = pair()
+        pair_flow(p, "udp", 4, 41001, 42001, "--count", 5)
+        first = top.stdout.readline()
+        expect(top.poll() is None and first, "linubia top ended early (exit %r)" % top.poll())
+        bpfctl.unload()
+        try:
+            rc = top.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise Failure("linubia top still running 60 s after the unload")
+        err = top.stderr.read()
+        expect(rc == 3 and "no accounting backend loaded" in err,
+               "linubia top after unload: exit %d, %r" % (rc, err))
+    finally:
+        if top.poll() is None:
+            top.kill()
+            top.wait()
+    bpfctl.load()
+
+
 def noop_programs():
     """Someone else's programs at the root: the no-op pair, attached by a
     process that keeps them until its stdin closes."""
@@ -394,7 +426,7 @@ def load_unload_20_times_while_traffic_flows():
             if not bpfctl.loaded():
                 bpfctl.load()
             expect_eq(sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_")),
-                      ["lnb_egress", "lnb_ingress"], "attached after load %d" % i)
+                      bpfctl.loaded_pair(), "attached after load %d" % i)
             flow = pair_flow(p, "tcp", 4 if i % 2 else 6, 41001, 42001, "--bytes", 4 << 20,
                              background=True)
             lnb.wait_for(lambda: 41001 in bpfctl.table(), "traffic to be counted")

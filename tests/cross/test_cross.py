@@ -107,9 +107,8 @@ def variant_matches_the_kernel():
     want = "probe_read" if KERNEL < (6, 2) else "kfunc"
     status = dict(line.split(None, 1) for line in bpfctl.tool("status")[1].splitlines())
     expect_eq(status.get("variant"), want, "variant on kernel %s" % platform.release())
-    progs = {"kfunc": ["lnb_egress", "lnb_ingress"],
-             "probe_read": ["lnb_egress_pr", "lnb_ingress_pr"]}[want]
-    expect_eq(sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_")), progs,
+    expect_eq(sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_")),
+              sorted(bpfctl.PAIRS[want]),
               "programs attached at the cgroup root")
 
 

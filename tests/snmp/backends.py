@@ -7,11 +7,14 @@ and `linubia ebpf load|unload`."""
 import json
 import os
 import subprocess
+import sys
 
 from snmpenv import REPO, lnb
 
+sys.path.insert(0, os.path.join(REPO, "tests", "bpf"))
+from bpfctl import PIN_DIR as EBPF_PIN_DIR  # noqa: E402
+
 LINUBIA = os.path.join(REPO, "build", "bin", "linubia")
-EBPF_PIN_DIR = "/sys/fs/bpf/linubia/v1"
 
 
 def cli(*args, check=True):
