@@ -38,13 +38,8 @@ static int reset_parse(int argc, char **argv, struct reset_opts *o)
 	while ((opt = getopt_long(argc, argv, "u:U:aybj", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
-			err = cli_user_uid(optarg, &o->uid);
-			if (err)
-				return err;
-			o->one_uid = true;
-			break;
 		case 'U':
-			err = cli_parse_uid(optarg, &o->uid);
+			err = cli_user_option(opt, optarg, &o->uid);
 			if (err)
 				return err;
 			o->one_uid = true;

@@ -213,13 +213,8 @@ static int show_parse(int argc, char **argv, struct show_opts *o)
 	while ((opt = getopt_long(argc, argv, "u:U:s:bnjc", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
-			err = cli_user_uid(optarg, &o->uid);
-			if (err)
-				return err;
-			o->one_uid = true;
-			break;
 		case 'U':
-			err = cli_parse_uid(optarg, &o->uid);
+			err = cli_user_option(opt, optarg, &o->uid);
 			if (err)
 				return err;
 			o->one_uid = true;

@@ -55,3 +55,8 @@ int cli_user_uid(const char *name, uint32_t *uid)
 		name, err ? ": " : "", err ? strerror(err) : "");
 	return CLI_EXIT_NORECORD;
 }
+
+int cli_user_option(int opt, const char *arg, uint32_t *uid)
+{
+	return opt == 'u' ? cli_user_uid(arg, uid) : cli_parse_uid(arg, uid);
+}
