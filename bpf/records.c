@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "internal.h"
+#include "reserve.h"
 
 static void lnb_make_record(struct linubia_bpf_record *r, __u32 uid,
 			    const struct lnb_bpf_user *u, const struct lnb_bpf_base *b,
@@ -30,27 +31,6 @@ static int lnb_cmp_uid(const void *a, const void *b)
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Make room for n more items of size in *array (doubling). */
-static int lnb_reserve(void **array, size_t *cap, size_t used, size_t n, size_t size)
-{
-	size_t want = *cap ? *cap : 64;
-	void *grown;
-
-	if (used + n <= *cap)
-		return 0;
-	while (want < used + n) {
-		if (want > SIZE_MAX / 2 / size)
-			return -ENOMEM;
-		want *= 2;
-	}
-	grown = realloc(*array, want * size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = want;
-	return 0;
 }
 
 /* Give back what the doubling did not use (they live during the walk). */

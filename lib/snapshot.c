@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "reserve.h"
 
 struct lnb_entry {
 	uint32_t uid;
@@ -43,28 +44,6 @@ void linubia_snapshot_free(struct linubia_snapshot *s)
 	free(s->entries);
 	free(s->values);
 	free(s);
-}
-
-/* Make room for n more items of size in *array (doubling). */
-static int lnb_reserve(void **array, size_t *cap, size_t used, size_t n,
-		       size_t size)
-{
-	size_t want = *cap ? *cap : 64;
-	void *grown;
-
-	if (used + n <= *cap)
-		return 0;
-	while (want < used + n) {
-		if (want > SIZE_MAX / 2 / size)
-			return -ENOMEM;
-		want *= 2;
-	}
-	grown = realloc(*array, want * size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = want;
-	return 0;
 }
 
 int lnb_snapshot_add(struct linubia_snapshot *s, const struct linubia_record *r)
