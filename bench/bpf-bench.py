@@ -4,7 +4,9 @@
 1. Per-packet cost: kernel.bpf_stats_enabled run_time_ns / run_cnt of the
    linubia programs and of no-op programs attached at the same root in the
    same run, for iperf3 TCP (TSO/GRO on: one run per GSO skb) and UDP with
-   64-byte payloads, ingress and egress.
+   64-byte payloads, ingress and egress; once with the flow's users in
+   fast-path slots (the usual case), once with their slots all taken by
+   other users beforehand (the path of users beyond the slots).
 2. Throughput: alternating rounds of iperf3 with and without the backend;
    medians and ratios (LINUBIA_BENCH_ROUNDS=0 skips them).
 LINUBIA_BENCH_COST_REPEAT=N repeats the per-packet measurement N times
@@ -56,9 +58,24 @@ def lnb_prog_ids():
     return ids
 
 
-def per_packet_cost(p):
+def take_slots(p, uids):
+    """Other users take every slot uids could claim (bpf/maps.h): their
+    packets then go the table-only path.  Each filler sends one datagram."""
+    want = {s for u in uids for s in bpfctl.slot_probes(u)}
+    filler = 45000
+    while want - set(bpfctl.slot_owners().values()):
+        free = want - set(bpfctl.slot_owners().values())
+        while not free & set(bpfctl.slot_probes(filler)):
+            filler += 1
+        lnb.pair_flow(p, "udp", 4, filler, filler, "--count", 1, "--size", 10)
+        filler += 1
+
+
+def per_packet_cost(p, slots):
     """{workload: {prog: ns per run}} with linubia and the no-op attached together."""
     bpfctl.load()
+    if not slots:
+        take_slots(p, (41001, 42001))
     noop = subprocess.Popen([NOOP, bpfctl.cgroup_root()], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     old = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
@@ -118,26 +135,27 @@ def main():
     try:
         lnb.wait_for(lambda: "5201" in lnb.run(["ip", "netns", "exec", p.b, "ss", "-ltnH"]),
                      "iperf3 server to listen")
-        costs = [per_packet_cost(p) for _ in range(COST_REPEAT)]
+        costs = [(slots, per_packet_cost(p, slots))
+                 for _ in range(COST_REPEAT) for slots in (True, False)]
         res = rounds(p) if ROUNDS > 0 else None
     finally:
         server.terminate()
         server.wait()
         p.close()
         bpfctl.cleanup()
-    print("\n| workload | program | runs | ns per run | ratio to no-op | wire packets "
-          "| ns per wire packet |")
-    print("|---|---|---|---|---|---|---|")
-    for cost in costs:
+    print("\n| workload | users' path | program | runs | ns per run | ratio to no-op "
+          "| wire packets | ns per wire packet |")
+    print("|---|---|---|---|---|---|---|---|")
+    for slots, cost in costs:
         for label, progs in cost.items():
             for d in ("egress", "ingress"):
                 wire = max(progs["wire"][d], 1)
                 for prog in ("linubia", "no-op"):
                     ns, runs = progs["%s %s" % (prog, d)]
                     noop_ns = progs["no-op " + d][0]
-                    print("| %s | %s %s | %d | %.1f | %.2f | %d | %.1f |" % (
-                        label, prog, d, runs, ns, ns / max(noop_ns, 1e-9), wire,
-                        ns * runs / wire))
+                    print("| %s | %s | %s %s | %d | %.1f | %.2f | %d | %.1f |" % (
+                        label, "slot" if slots else "table only", prog, d, runs, ns,
+                        ns / max(noop_ns, 1e-9), wire, ns * runs / wire))
     if res is None:
         return 0
     print("\n| iperf3 (%d rounds of %d s) | with backend (median) | without (median) | ratio |"

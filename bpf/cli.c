@@ -98,6 +98,7 @@ static int cmd_status(void)
 	       st.link_id[LINUBIA_DIR_OUT], st.prog_id[LINUBIA_DIR_OUT]);
 	printf("users %u\nmax_users %u\ncount_loopback %s\n", st.users, st.max_users,
 	       st.count_loopback ? "on" : "off");
+	printf("slots_used %u\nslots %u\n", st.slots_used, st.slots);
 	return 0;
 }
 

@@ -16,13 +16,17 @@
 #define LNB_BPF_LOCK_FILE	"/run/linubia-bpf.lock"
 
 /* The pinned maps, index = enum lnb_map. */
-enum lnb_map { LNB_MAP_USERS, LNB_MAP_BASE, LNB_MAP_STATS, LNB_MAP_CONFIG, LNB_MAP_COUNT };
+enum lnb_map {
+	LNB_MAP_USERS, LNB_MAP_BASE, LNB_MAP_SLOTS, LNB_MAP_STATS, LNB_MAP_CONFIG,
+	LNB_MAP_COUNT
+};
 extern const char *const lnb_map_names[LNB_MAP_COUNT];
 
 struct linubia_bpf {
 	int fd[LNB_MAP_COUNT];
 	uint32_t max_entries;		/* of users and base */
 	uint32_t users_map_id;		/* to notice an unload or reload */
+	const struct lnb_bpf_slots *slots;	/* lnb_slots, mapped read-only */
 };
 
 /* error.c: fill err with "<what>: <why> (<todo>)"; return -errnum. */
@@ -54,5 +58,12 @@ int lnb_walk_map(int fd, size_t key_size, size_t value_size, lnb_batch_fn fn, vo
 int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
 		 void **values, size_t *count);
 int64_t lnb_tai_offset(void);
+
+/* slots.c: the fast-path slots (see lnb_slots in maps.h). */
+int lnb_slots_map(struct linubia_bpf *h, struct linubia_bpf_error *err);
+void lnb_slots_unmap(struct linubia_bpf *h);
+/* c[] += what uid counted in its slot, if it has one. */
+void lnb_slots_add(const struct linubia_bpf *h, __u32 uid, __u64 *c);
+__u32 lnb_slots_used(const struct linubia_bpf *h);
 
 #endif /* LINUBIA_BPF_INTERNAL_H */

@@ -64,6 +64,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* readers map it */
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lnb_bpf_slots);
+} lnb_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct lnb_bpf_stats);
@@ -304,6 +312,7 @@ static __always_inline void lnb_stat_add(__u32 stat, __u64 val)
 static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
 {
 	struct lnb_bpf_user *u, fresh;
+	__u32 zero = 0;
 	long err;
 
 	u = bpf_map_lookup_elem(&lnb_users, &uid);
@@ -318,7 +327,68 @@ static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
 				       LINUBIA_S_UNATTR_NO_MEMORY;
 		return NULL;
 	}
+	if (!err) {
+		struct lnb_bpf_stats *st = bpf_map_lookup_elem(&lnb_stats, &zero);
+
+		if (st)
+			__sync_fetch_and_add(&st->users, 1);
+	}
 	return bpf_map_lookup_elem(&lnb_users, &uid);
+}
+
+/*
+ * uid's slot of lnb_slots: its counters if it has one; else NULL, with
+ * *free the first free probe it may claim, or LNB_BPF_SLOTS if another
+ * user holds every probe (for good: slots are never freed while loaded).
+ */
+static __always_inline __u64 *lnb_slot_find(struct lnb_bpf_slots *s, __u32 uid, __u32 *free)
+{
+	__u32 owner, at, n;
+
+	*free = LNB_BPF_SLOTS;
+#pragma unroll
+	for (n = 0; n < LNB_BPF_SLOT_PROBES; n++) {
+		at = lnb_bpf_slot(uid, n);
+		owner = *(volatile __u32 *)&s->owner[at];	/* may be claimed meanwhile */
+		if (owner == uid + 1)
+			return s->c[at];
+		if (!owner) {
+			*free = at;	/* claims go in probe order: no later one is ours */
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The counters uid's packets go to: its slot (the fast path: no hash
+ * lookup), else its record, made on first sight; NULL (and why) if none.
+ * A slot is claimed only once the record exists, so that max_users still
+ * bounds the users.
+ */
+static __always_inline __u64 *lnb_counters(__u32 uid, __u32 *why)
+{
+	struct lnb_bpf_slots *s;
+	struct lnb_bpf_user *u;
+	__u32 zero = 0, free = LNB_BPF_SLOTS, owner;
+	__u64 *c;
+
+	s = bpf_map_lookup_elem(&lnb_slots, &zero);
+	if (s) {
+		c = lnb_slot_find(s, uid, &free);
+		if (c)
+			return c;
+	}
+	u = lnb_user_get(uid, why);
+	if (!u)
+		return NULL;
+	if (s && free < LNB_BPF_SLOTS) {
+		owner = __sync_val_compare_and_swap(&s->owner[free], 0, uid + 1);
+		/* Lost to another user: this packet goes to the record. */
+		if (!owner || owner == uid + 1)
+			return s->c[free];
+	}
+	return u->c;
 }
 
 static __always_inline bool lnb_skip_loopback(struct sk_buff *kskb, bool pr)
@@ -346,8 +416,9 @@ static __always_inline bool lnb_skip_loopback(struct sk_buff *kskb, bool pr)
 static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir, bool pr)
 {
 	__u32 why = LINUBIA_S_UNATTR_NO_SOCKET, uid, segs = 1, idx, len, gso_size;
-	struct lnb_bpf_user *u = NULL;
+	struct lnb_bpf_user *u;
 	struct sk_buff *kskb;
+	__u64 *c = NULL;
 	struct lnb_pkt pkt;
 	__u64 bytes;
 
@@ -371,8 +442,8 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir, bool p
 
 	uid = pr ? lnb_owner_uid_pr(kskb, &why) : lnb_owner_uid(kskb, &why);
 	if (uid != LINUBIA_UID_UNATTRIBUTED)
-		u = lnb_user_get(uid, &why);
-	if (!u) {
+		c = lnb_counters(uid, &why);
+	if (!c) {
 		lnb_stat_add(why, segs);
 		if (why == LINUBIA_S_UNATTR_TABLE_FULL)
 			lnb_stat_add(LINUBIA_S_TABLE_FULL_BYTES, bytes);
@@ -380,13 +451,14 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir, bool p
 		u = bpf_map_lookup_elem(&lnb_users, &uid);	/* made by the loader */
 		if (!u)
 			return;
+		c = u->c;
 	}
 	idx = LINUBIA_COUNTER(dir, pkt.family, pkt.proto, LINUBIA_UNIT_BYTES);
 	if (idx >= LINUBIA_COUNTER_COUNT - 1)
 		return;
 	/* Atomic: softirq can interrupt process context on the same CPU. */
-	__sync_fetch_and_add(&u->c[idx], bytes);
-	__sync_fetch_and_add(&u->c[idx + 1], segs);
+	__sync_fetch_and_add(&c[idx], bytes);
+	__sync_fetch_and_add(&c[idx + 1], segs);
 }
 
 SEC("cgroup_skb/ingress")

@@ -110,6 +110,7 @@ static int lnb_set_pin_paths(struct lnb_skel *skel, uint32_t max_users,
 	struct bpf_map *maps[LNB_MAP_COUNT] = {
 		[LNB_MAP_USERS] = skel->maps.lnb_users,
 		[LNB_MAP_BASE] = skel->maps.lnb_base,
+		[LNB_MAP_SLOTS] = skel->maps.lnb_slots,
 		[LNB_MAP_STATS] = skel->maps.lnb_stats,
 		[LNB_MAP_CONFIG] = skel->maps.lnb_config,
 	};
@@ -130,20 +131,31 @@ static int lnb_set_pin_paths(struct lnb_skel *skel, uint32_t max_users,
 	return 0;
 }
 
-/* The record unattributed traffic and table-full overflow go to. */
+/*
+ * The record unattributed traffic and table-full overflow go to, counted
+ * in the users statistic.  Before the programs are attached: nothing else
+ * writes lnb_stats yet.  Maps a failed load left keep theirs (EEXIST).
+ */
 static int lnb_add_unattributed(struct lnb_skel *skel, struct linubia_bpf_error *err)
 {
+	int stats_fd = bpf_map__fd(skel->maps.lnb_stats);
+	__u32 uid = LINUBIA_UID_UNATTRIBUTED, zero = 0;
 	struct lnb_bpf_user rec = { 0 };
-	__u32 uid = LINUBIA_UID_UNATTRIBUTED;
+	struct lnb_bpf_stats st;
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_TAI, &ts))
 		return lnb_fail(err, errno, "load: read CLOCK_TAI", "report a bug");
 	rec.first_seen_tai_ns = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.lnb_users), &uid, &rec, BPF_NOEXIST) &&
-	    errno != EEXIST)
-		return lnb_fail(err, errno, "load: add the unattributed record",
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.lnb_users), &uid, &rec, BPF_NOEXIST))
+		return errno == EEXIST ? 0 :
+		       lnb_fail(err, errno, "load: add the unattributed record",
 				"run `linubia-bpf unload`, then load again");
+	if (bpf_map_lookup_elem(stats_fd, &zero, &st))
+		return lnb_fail(err, errno, "load: read the statistics", "report a bug");
+	st.users++;
+	if (bpf_map_update_elem(stats_fd, &zero, &st, BPF_EXIST))
+		return lnb_fail(err, errno, "load: count the unattributed record", "report a bug");
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 const char *const lnb_map_names[LNB_MAP_COUNT] = {
 	[LNB_MAP_USERS] = "lnb_users",
 	[LNB_MAP_BASE] = "lnb_base",
+	[LNB_MAP_SLOTS] = "lnb_slots",
 	[LNB_MAP_STATS] = "lnb_stats",
 	[LNB_MAP_CONFIG] = "lnb_config",
 };
@@ -55,6 +56,9 @@ int linubia_bpf_open(struct linubia_bpf **handle, struct linubia_bpf_error *err)
 	}
 	h->max_entries = info.max_entries;
 	h->users_map_id = info.id;
+	ret = lnb_slots_map(h, err);
+	if (ret)
+		goto fail;
 	*handle = h;
 	return 0;
 fail:
@@ -100,6 +104,7 @@ void linubia_bpf_close(struct linubia_bpf *h)
 {
 	if (!h)
 		return;
+	lnb_slots_unmap(h);
 	for (int i = 0; i < LNB_MAP_COUNT; i++)
 		if (h->fd[i] >= 0)
 			close(h->fd[i]);

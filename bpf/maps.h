@@ -15,7 +15,7 @@
 
 #define LNB_BPF_FS		"/sys/fs/bpf"
 #define LNB_BPF_PIN_PARENT	LNB_BPF_FS "/linubia"
-#define LNB_BPF_PIN_VERSION	"v1"
+#define LNB_BPF_PIN_VERSION	"v2"
 #define LNB_BPF_PIN_DIR		LNB_BPF_PIN_PARENT "/" LNB_BPF_PIN_VERSION
 
 /* Pin names under LNB_BPF_PIN_DIR: the maps keep their own names. */
@@ -24,7 +24,11 @@
 
 #define LNB_BPF_DEFAULT_MAX_USERS	65536
 
-/* lnb_users: uid -> counters, written only by the programs (atomic adds). */
+/*
+ * lnb_users: uid -> counters, written only by the programs (atomic adds).
+ * Every user seen has a record here (max_users bounds them); most of its
+ * counting happens in its slot of lnb_slots, if it has one.
+ */
 struct lnb_bpf_user {
 	__u64 c[LINUBIA_COUNTER_COUNT];
 	/*
@@ -44,9 +48,41 @@ struct lnb_bpf_base {
 	__u64 last_reset_ns;		/* CLOCK_REALTIME */
 };
 
+/*
+ * lnb_slots: one element, the fast path.  Finding a user in the lnb_users
+ * hash cost more than all the rest of a program run (docs/ebpf.md), so a
+ * user whose record exists claims a slot of this direct-mapped array
+ * (compare-and-swap of its owner, uid + 1; never freed while loaded) and
+ * its counters grow there from then on.  A user's amounts are its record's
+ * plus its slot's.  Users beyond the slots, or whose probes are all taken,
+ * keep counting in lnb_users, as everyone did without slots.
+ *
+ * Claims take a uid's probes in order, so a free probe means none of the
+ * later ones is the uid's.  The unattributed record never takes a slot
+ * (uid + 1 would be 0).  Readers map the array (BPF_F_MMAPABLE).
+ */
+#define LNB_BPF_SLOT_BITS	12
+#define LNB_BPF_SLOTS		(1u << LNB_BPF_SLOT_BITS)
+#define LNB_BPF_SLOT_PROBES	4
+
+struct lnb_bpf_slots {
+	__u32 owner[LNB_BPF_SLOTS];	/* uid + 1; 0 = free */
+	__u64 c[LNB_BPF_SLOTS][LINUBIA_COUNTER_COUNT];
+};
+
+/* Probe n of uid: Fibonacci hashing, then the next slots. */
+static inline __u32 lnb_bpf_slot(__u32 uid, __u32 n)
+{
+	return (((__u32)(uid * 0x9e3779b1u) >> (32 - LNB_BPF_SLOT_BITS)) + n) &
+	       (LNB_BPF_SLOTS - 1);
+}
+
 /* lnb_stats: one element, the global statistics (atomic adds). */
 struct lnb_bpf_stats {
 	__u64 s[LINUBIA_STAT_COUNT];
+	/* Records in lnb_users (never deleted while loaded): counting them
+	 * would walk the whole map. */
+	__u64 users;
 };
 
 /* lnb_config: one element; all zero is the default configuration. */

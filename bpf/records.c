@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Reading records and statistics.  A record is what the programs counted
- * (lnb_users) minus what resets took off (lnb_base).  Base is read before
- * users: both only grow, so the difference never goes negative even when a
- * reset runs between the two reads.
+ * (lnb_users, plus the user's slot in lnb_slots) minus what resets took
+ * off (lnb_base).  Base is read before users and slots: all only grow, so
+ * the difference never goes negative even when a reset runs between the
+ * reads.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -160,6 +161,7 @@ static const struct lnb_base_ent *lnb_base_find(const struct lnb_bases *b, __u32
 }
 
 struct lnb_each_ctx {
+	const struct linubia_bpf *h;
 	const struct lnb_bases *bases;
 	int64_t tai_offset;
 	linubia_bpf_record_fn fn;
@@ -205,11 +207,14 @@ static int lnb_users_batch(const void *keys, const void *values, __u32 n, void *
 		for (__u32 k = 0; k < todo; k++) {
 			const struct lnb_bpf_user *u = &vals[done + k];
 			const struct lnb_base_ent *b = bases->n ? base[k] : NULL;
+			__u64 c[LINUBIA_COUNTER_COUNT];
 
 			memcpy(&r->uid, (const __u32 *)keys + done + k, sizeof(r->uid));
 			r->first_seen_ns = u->first_seen_tai_ns - ctx->tai_offset;
 			r->last_reset_ns = b ? b->last_reset_ns : 0;
-			memcpy(r->counters, u->c, sizeof(r->counters));
+			memcpy(c, u->c, sizeof(c));
+			lnb_slots_add(ctx->h, r->uid, c);
+			memcpy(r->counters, c, sizeof(r->counters));
 			if (b) {
 				const __u64 *v = &bases->values[b->values];
 
@@ -229,7 +234,7 @@ static int lnb_users_batch(const void *keys, const void *values, __u32 n, void *
 int linubia_bpf_read_each(struct linubia_bpf *h, linubia_bpf_record_fn fn, void *arg,
 			  struct linubia_bpf_stats *stats, struct linubia_bpf_error *err)
 {
-	struct lnb_each_ctx ctx = { .fn = fn, .arg = arg };
+	struct lnb_each_ctx ctx = { .h = h, .fn = fn, .arg = arg };
 	struct lnb_bases bases;
 	struct lnb_bpf_stats st;
 	__u32 zero = 0;
@@ -311,6 +316,7 @@ int linubia_bpf_get_user(struct linubia_bpf *h, uint32_t uid,
 		       lnb_failf(err, ENOENT, "it has sent and received nothing since load",
 				 "uid %u has no record", uid) :
 		       lnb_failf(err, errno, "retry", "read the record of uid %u", uid);
+	lnb_slots_add(h, uid, user.c);
 	lnb_make_record(record, uid, &user, have_base ? &base : NULL, lnb_tai_offset());
 	return 0;
 }
@@ -320,7 +326,6 @@ int linubia_bpf_read_stats(struct linubia_bpf *h, struct linubia_bpf_stats *stat
 {
 	struct lnb_bpf_stats st;
 	__u32 zero = 0;
-	size_t users;
 	int ret;
 
 	ret = lnb_check_current(h, err);
@@ -328,11 +333,7 @@ int linubia_bpf_read_stats(struct linubia_bpf *h, struct linubia_bpf_stats *stat
 		return ret;
 	if (bpf_map_lookup_elem(h->fd[LNB_MAP_STATS], &zero, &st))
 		return lnb_fail(err, errno, "read the statistics", "retry");
-	ret = lnb_read_map(h->fd[LNB_MAP_USERS], sizeof(__u32), sizeof(struct lnb_bpf_user),
-			   NULL, NULL, &users);
-	if (ret)
-		return lnb_fail(err, ret, "count the records", "retry");
-	stats->users = users;
+	stats->users = st.users > UINT32_MAX ? UINT32_MAX : (uint32_t)st.users;
 	stats->max_users = h->max_entries - 1;
 	memcpy(stats->values, st.s, sizeof(stats->values));
 	return 0;

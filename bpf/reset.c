@@ -23,7 +23,7 @@ static __u64 lnb_realtime_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Caller holds the lock; user is the record just read. */
+/* Caller holds the lock; user is the record just read, with its slot's counts. */
 static int lnb_rebase(struct linubia_bpf *h, __u32 uid, const struct lnb_bpf_user *user,
 		      __u64 now, struct linubia_bpf_record *cleared,
 		      struct linubia_bpf_error *err)
@@ -64,6 +64,8 @@ int linubia_bpf_reset_user(struct linubia_bpf *h, uint32_t uid,
 		      lnb_failf(err, ENOENT, "check the uid", "reset: uid %u has no record", uid) :
 		      lnb_failf(err, errno, "retry", "reset: read the record of uid %u", uid);
 	else
+		lnb_slots_add(h, uid, user.c);
+	if (!ret)
 		ret = lnb_rebase(h, uid, &user, lnb_realtime_ns(), cleared, err);
 	lnb_unlock(lock);
 	return ret;
@@ -87,9 +89,13 @@ int linubia_bpf_reset_all(struct linubia_bpf *h, struct linubia_bpf_error *err)
 	if (ret)
 		ret = lnb_fail(err, ret, "reset all: read the records", "retry");
 	now = lnb_realtime_ns();
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = lnb_rebase(h, ((__u32 *)keys)[i], &((struct lnb_bpf_user *)vals)[i],
-				 now, NULL, err);
+	for (size_t i = 0; i < n && !ret; i++) {
+		__u32 uid = ((__u32 *)keys)[i];
+		struct lnb_bpf_user *user = &((struct lnb_bpf_user *)vals)[i];
+
+		lnb_slots_add(h, uid, user->c);
+		ret = lnb_rebase(h, uid, user, now, NULL, err);
+	}
 	lnb_unlock(lock);
 	free(keys);
 	free(vals);

@@ -10,7 +10,8 @@ BPF_CLANG ?= clang
 BPFTOOL ?= bpftool
 BPF_TESTS ?=
 BPF_INC := -I$(CURDIR)/kmod/include/uapi -I$(CURDIR)/bpf -I$(BPF_OUT)
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror $(BPF_INC)
+# -mcpu=v3: 32-bit atomics (the slot claim's compare-and-swap); Linux >= 5.12.
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror $(BPF_INC)
 BPF_USER_SRCS := $(filter-out bpf/cli.c,$(wildcard bpf/*.c))
 BPF_USER_SRCS := $(filter-out %.bpf.c,$(BPF_USER_SRCS))
 

@@ -58,6 +58,7 @@ static int ebpf_status(void)
 		printf("variant         %s\n", st.variant);
 		printf("users           %u\n", st.users);
 		printf("max_users       %u\n", st.max_users);
+		printf("fast slots      %u of %u in use\n", st.slots_used, st.slots);
 		printf("count_loopback  %s\n", st.count_loopback ? "on" : "off");
 	}
 	/* Scripts ask "is it loaded?" by the exit status, as for show. */

@@ -3,6 +3,7 @@
 unload, show (same table as /proc/linubia), stats, reset and config, and
 bpftool for what is attached at the cgroup v2 root.  Natively on the host,
 so every helper here cleans up after itself."""
+import json
 import os
 import re
 import subprocess
@@ -14,10 +15,12 @@ import uapi  # noqa: E402
 
 TOOL = os.path.join(uapi.REPO, "build", "bin", "linubia-bpf")
 PIN_PARENT = "/sys/fs/bpf/linubia"
-# The versioned pin directory, read from bpf/maps.h (never re-declared here).
-PIN_DIR = PIN_PARENT + "/" + re.search(
-    r'#define LNB_BPF_PIN_VERSION\s+"(\w+)"',
-    open(os.path.join(uapi.REPO, "bpf", "maps.h")).read()).group(1)
+# What bpf/maps.h defines (never re-declared here): the versioned pin
+# directory and the fast-path slots' geometry.
+_MAPS_H = open(os.path.join(uapi.REPO, "bpf", "maps.h")).read()
+PIN_DIR = PIN_PARENT + "/" + re.search(r'#define LNB_BPF_PIN_VERSION\s+"(\w+)"', _MAPS_H).group(1)
+SLOT_BITS = int(re.search(r"#define LNB_BPF_SLOT_BITS\s+(\d+)", _MAPS_H).group(1))
+SLOT_PROBES = int(re.search(r"#define LNB_BPF_SLOT_PROBES\s+(\d+)", _MAPS_H).group(1))
 # Both program pairs (bpf/linubia.bpf.c): kfunc, and probe_read for < 6.2.
 PAIRS = {"kfunc": ("lnb_egress", "lnb_ingress"), "probe_read": ("lnb_egress_pr", "lnb_ingress_pr")}
 PROGS = PAIRS["kfunc"] + PAIRS["probe_read"]
@@ -94,6 +97,21 @@ def reset_all():
 
 def set_count_loopback(on):
     tool("config", "count_loopback=%s" % ("on" if on else "off"))
+
+
+def slot_probes(uid):
+    """The slots uid may take, in probe order (lnb_bpf_slot() in maps.h)."""
+    home = ((uid * 0x9e3779b1) & 0xffffffff) >> (32 - SLOT_BITS)
+    return [(home + n) % (1 << SLOT_BITS) for n in range(SLOT_PROBES)]
+
+
+def slot_owners():
+    """{uid: slot} of the users counting in a fast-path slot, read from the
+    pinned lnb_slots map with bpftool (not through linubia-bpf)."""
+    out = lnb.run(["bpftool", "map", "lookup", "pinned", PIN_DIR + "/lnb_slots",
+                   "key", "0", "0", "0", "0", "-j"])
+    owner = json.loads(out)["formatted"]["value"]["owner"]
+    return {o - 1: at for at, o in enumerate(owner) if o}
 
 
 def cgroup_root():

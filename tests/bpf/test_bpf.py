@@ -338,6 +338,52 @@ def table_full_goes_to_unattributed():
                   "server got all datagrams")
 
 
+# --- the fast-path slots -----------------------------------------------------
+
+@test
+def users_beyond_their_slots_count_in_the_table():
+    """Six users whose probes are the same slots: the first ones take them,
+    the others keep counting in lnb_users; all exact, resets too."""
+    p = pair(quiet=True)
+    server, size, n = 42999, 100, bpfctl.SLOT_PROBES + 2
+    owners = bpfctl.slot_owners()
+    taken = set(owners.values()) | set(bpfctl.slot_probes(server))
+    homes = {}
+    for uid in range(44000, 1 << 20):
+        probes = bpfctl.slot_probes(uid)
+        if not taken & set(probes):
+            homes.setdefault(probes[0], []).append(uid)
+            if len(homes[probes[0]]) == n:
+                break
+    uids = homes[probes[0]]
+    expect_eq(len(uids), n, "uids sharing their probes found")
+    per = 20 + 8 + size
+    for uid in uids:
+        pair_flow(p, "udp", 4, uid, server, "--count", 3, "--size", size)
+    owners = bpfctl.slot_owners()
+    fast = uids[:bpfctl.SLOT_PROBES]
+    expect_eq([owners.get(u) for u in uids], probes + [None, None],
+              "slots of %s (probes %s)" % (uids, probes))
+    table = bpfctl.table()
+    for uid in uids:
+        expect_record(table, uid, {"out_ipv4_udp_bytes": 3 * per, "out_ipv4_udp_packets": 3},
+                      "uid %d (%s)" % (uid, "slot" if uid in fast else "table only"))
+    expect_record(table, server, {"in_ipv4_udp_bytes": 3 * n * per,
+                                  "in_ipv4_udp_packets": 3 * n}, "the server")
+    for uid in (uids[0], uids[-1]):
+        cleared = bpfctl.reset(uid)
+        expect_eq({k: v for k, v in cleared.items() if v and k in lnb.uapi.COUNTERS},
+                  {"out_ipv4_udp_bytes": 3 * per, "out_ipv4_udp_packets": 3},
+                  "reset of uid %d took off" % uid)
+        pair_flow(p, "udp", 4, uid, server, "--count", 2, "--size", size)
+        expect_record(bpfctl.table(), uid, {"out_ipv4_udp_bytes": 2 * per,
+                                            "out_ipv4_udp_packets": 2},
+                      "uid %d after its reset" % uid)
+    bpfctl.reset_all()
+    expect_record(bpfctl.table(), uids[1], {}, "a slot user after reset all")
+    expect_record(bpfctl.table(), uids[-2], {}, "a table-only user after reset all")
+
+
 # --- lifecycle and permissions ---------------------------------------------
 
 @test
