@@ -11,11 +11,11 @@ Usage: test_bpf.py [test_name ...]"""
 import os
 import subprocess
 import sys
-import threading
 import time
 import traceback
 
 import bpfctl
+import exactness
 from bpfctl import lnb
 from lnb import (Failure, add, expect, expect_eq, expect_flow, expect_record,
                  flow_expectation, pair_flow)
@@ -44,40 +44,28 @@ def name(d, f, p, u):
     return lnb.name(d, f, p, u)
 
 
-# --- exactness: every case the cgroup_skb hooks can see -------------------
+class Ebpf:
+    """The eBPF backend as exactness.py's cases use a backend."""
+    pair = staticmethod(pair)
+    table = staticmethod(bpfctl.table)
+    reset_all = staticmethod(bpfctl.reset_all)
 
-@test
-def tcp_udp_ipv4_ipv6_concurrent_users():
-    p = pair()
-    flows = [("tcp", 4, 41001, 42001, "--bytes", 2000000),
-             ("udp", 6, 41002, 42002, "--count", 200, "--size", 1000),
-             ("tcp", 6, 41003, 42003, "--bytes", 1000000),
-             ("udp", 4, 41004, 42004, "--count", 100, "--size", 500)]
-    handles = [pair_flow(p, *f, background=True) for f in flows]
-    results = [h.result() for h in handles]
-    table = bpfctl.table()
-    for f, t in zip(flows, results):
-        expect_flow(table, t, f[1], f[0], f[2], f[3], "%s/IPv%d" % (f[0], f[1]))
+    @staticmethod
+    def reset(uid):
+        rc, out, err = bpfctl.tool("reset", uid, check=False)
+        if rc:
+            expect("no record" in err, "reset of uid %d failed: %s" % (uid, err))
+            return None
+        return bpfctl.parse_table(out)[uid]
 
 
-@test
-def tcp_bulk_with_tso_gso_gro():
-    p = pair(offload=True)
-    before = p.link_stats()
-    t4 = pair_flow(p, "tcp", 4, 41001, 42001, "--bytes", 12 << 20)
-    t6 = pair_flow(p, "tcp", 6, 41002, 42002, "--bytes", 12 << 20)
-    after = p.link_stats()
-    table = bpfctl.table()
-    expect_flow(table, t4, 4, "tcp", 41001, 42001, "TSO TCP/IPv4")
-    expect_flow(table, t6, 6, "tcp", 41002, 42002, "TSO TCP/IPv6")
-    # veth counts GSO super-packets: fewer than wire segments proves GSO ran.
-    skbs = after[p.va]["tx_packets"] - before[p.va]["tx_packets"]
-    segs = t4["client"]["ip_out_packets"] + t6["client"]["ip_out_packets"]
-    expect(skbs < segs / 2, "GSO not exercised: %d skbs for %d segments" % (skbs, segs))
-    # ...and GRO on the way in: the server received far fewer skbs than segments.
-    rx = after[p.vb]["rx_packets"] - before[p.vb]["rx_packets"]
-    expect(rx < segs / 2 or skbs < segs / 2, "GRO/GSO not exercised")
+# --- exactness: the cases the module passes too (tests/kmod/exactness.py) ---
 
+for _case in exactness.CASES:
+    test(exactness.bind(_case, Ebpf()))
+
+
+# --- where the hooks see differently from the module ------------------------
 
 @test
 def loopback_counted_and_switch_off():
@@ -180,131 +168,6 @@ def rootless_container_counts_for_host_uid():
                add(flow_expectation(u["client"], 6, "udp"), flow_expectation(u["server"], 6, "udp")))
     expect_eq(t["client"]["uid"], 0, "uid inside the container")
     expect_record(table, 41006, both, "rootless container (uid 0 inside)")
-
-
-@test
-def datagrams_larger_than_mtu():
-    p = pair(mtu=1500, quiet=True)
-    before = p.link_stats()
-    t4 = pair_flow(p, "udp", 4, 41001, 42001, "--count", 10, "--size", 3000)
-    t6 = pair_flow(p, "udp", 6, 41002, 42002, "--count", 10, "--size", 3000)
-    after = p.link_stats()
-    table = bpfctl.table()
-    # Egress is counted before fragmentation, ingress after reassembly.
-    expect_flow(table, t4, 4, "udp", 41001, 42001, "3000-byte UDP/IPv4")
-    expect_flow(table, t6, 6, "udp", 41002, 42002, "3000-byte UDP/IPv6")
-    expect_eq(t4["client"]["ip_out_packets"], 10, "IPv4 datagrams")
-    expect_eq(t4["client"]["ip_out_bytes"], 10 * 3028, "IPv4 datagram bytes")
-    frags = after[p.va]["tx_packets"] - before[p.va]["tx_packets"]
-    expect_eq(frags, 3 * 20, "wire fragments (3 per 3000-byte datagram)")
-
-
-@test
-def ipv6_destination_options_header():
-    p = pair()
-    u = pair_flow(p, "udp", 6, 41001, 42001, "--count", 20, "--size", 200, "--dstopts")
-    t = pair_flow(p, "tcp", 6, 41002, 42002, "--bytes", 200000, "--dstopts")
-    expect(u["ext_hdr_bytes"] == 8, "dstopts header sent")
-    table = bpfctl.table()
-    expect_flow(table, u, 6, "udp", 41001, 42001, "UDP/IPv6 + dstopts")
-    expect_flow(table, t, 6, "tcp", 41002, 42002, "TCP/IPv6 + dstopts")
-
-
-@test
-def ipv6_dstopts_with_gso():
-    # Extension headers count in the per-segment header bytes of GSO.
-    p = pair(offload=True)
-    t = pair_flow(p, "tcp", 6, 41001, 42001, "--bytes", 4 << 20, "--dstopts")
-    expect_flow(bpfctl.table(), t, 6, "tcp", 41001, 42001, "TSO TCP/IPv6 + dstopts")
-
-
-# --- resets ----------------------------------------------------------------
-
-@test
-def reset_one_user_while_others_send():
-    p = pair()
-    bg = [pair_flow(p, "tcp", 4, 41002, 42002, "--bytes", 6 << 20, background=True),
-          pair_flow(p, "tcp", 6, 41003, 42003, "--bytes", 4 << 20, background=True)]
-    first = pair_flow(p, "udp", 4, 41001, 42001, "--count", 50, "--size", 300)
-    cleared = bpfctl.reset(41001)
-    expect_eq({k: v for k, v in cleared.items() if v and k in lnb.uapi.COUNTERS},
-              {k: v for k, v in flow_expectation(first["client"], 4, "udp").items() if v},
-              "counters cleared by the reset")
-    expect(cleared["last_reset_ns"] >= cleared["first_seen_ns"] > 0, "reset time recorded")
-    expect(abs(cleared["last_reset_ns"] - time.time_ns()) < 60e9, "reset time is CLOCK_REALTIME")
-    table = bpfctl.table()
-    expect_record(table, 41001, {}, "uid 41001 right after its reset")
-    expect_eq(table[41001]["last_reset_ns"], cleared["last_reset_ns"], "last_reset_ns kept")
-    second = pair_flow(p, "udp", 4, 41001, 42005, "--count", 20, "--size", 100)
-    results = [h.result() for h in bg]
-    table = bpfctl.table()
-    expect_record(table, 41001, flow_expectation(second["client"], 4, "udp"), "uid 41001 restarts from 0")
-    expect_flow(table, results[0], 4, "tcp", 41002, 42002, "uid 41002 untouched by the reset")
-    expect_flow(table, results[1], 6, "tcp", 41003, 42003, "uid 41003 untouched by the reset")
-    expect_eq(table[41002]["last_reset_ns"], 0, "other users' reset time unchanged")
-    rc, _, err = bpfctl.tool("reset", 49999, check=False)
-    expect(rc != 0 and "no record" in err, "reset of an unknown uid: %r" % err)
-
-
-@test
-def resets_racing_with_traffic_lose_nothing():
-    p = pair()
-    # Paced to last about 2 s: natively an unpaced flow can end before the
-    # resetters got going, and the test would prove nothing.
-    flow = pair_flow(p, "tcp", 4, 41001, 42001, "--bytes", 16 << 20, "--rate", 8 << 20,
-                     background=True)
-    taken, stop, errors, count = {}, threading.Event(), [], [0]
-    lock = threading.Lock()
-
-    def resetter():
-        try:
-            while not stop.is_set():
-                rc, out, err = bpfctl.tool("reset", 41001, check=False)
-                if rc:
-                    expect("no record" in err, "reset failed: %s" % err)
-                    continue
-                for k, v in bpfctl.parse_table(out)[41001].items():
-                    if k in lnb.uapi.COUNTERS:
-                        expect(v < 1 << 62, "reset took a wrapped value %s=%d" % (k, v))
-                        with lock:
-                            taken[k] = taken.get(k, 0) + v
-                with lock:
-                    count[0] += 1
-        except Exception as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=resetter) for _ in range(2)]
-    for th in threads:
-        th.start()
-    try:
-        t = flow.result()
-    finally:
-        stop.set()
-        for th in threads:
-            th.join()
-    if errors:
-        raise errors[0]
-    expect(count[0] >= 10, "only %d resets ran during the flow" % count[0])
-    final = lnb.counters(bpfctl.table(), 41001)
-    total = {k: taken.get(k, 0) + final[k] for k in final}
-    expect_record({41001: total}, 41001, flow_expectation(t["client"], 4, "tcp"),
-                  "taken by %d concurrent resets + remaining" % count[0])
-
-
-@test
-def reset_all():
-    # quiet: an MLD report after link-up would land in the unattributed
-    # record between the reset and the read.
-    p = pair(quiet=True)
-    pair_flow(p, "udp", 4, 41001, 42001, "--count", 10, "--size", 100)
-    bpfctl.reset_all()
-    table = bpfctl.table()
-    for uid in (41001, 42001, UNATTR):
-        expect(uid in table, "record %d kept by reset all" % uid)
-        expect_record(table, uid, {}, "after reset all")
-        expect(table[uid]["last_reset_ns"] > 0, "reset time of %d" % uid)
-    t = pair_flow(p, "udp", 6, 41001, 42001, "--count", 3, "--size", 10)
-    expect_flow(bpfctl.table(), t, 6, "udp", 41001, 42001, "counting after reset all")
 
 
 # --- the table's bound ------------------------------------------------------

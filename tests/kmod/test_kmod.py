@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 
+import exactness
 import genl
 import lnb
 from lnb import (Failure, Pair, add, expect, expect_eq, expect_flow, expect_record,
@@ -16,6 +17,40 @@ from lnb import (Failure, Pair, add, expect, expect_eq, expect_flow, expect_reco
 from runner import test, run_all
 
 UNATTR = lnb.UNATTR
+
+
+class Kmod:
+    """The module as exactness.py's cases use a backend."""
+    def __init__(self):
+        self._local = threading.local()     # one netlink socket per thread
+
+    def _nl(self):
+        if not hasattr(self._local, "nl"):
+            self._local.nl = genl.Linubia()
+        return self._local.nl
+
+    def pair(self, **kw):
+        return Pair(**kw)   # the runner deletes every netns after the test
+
+    def table(self):
+        return lnb.proc_table()
+
+    def reset(self, uid):
+        try:
+            r = self._nl().reset(uid=uid)
+        except genl.GenlError as e:
+            if e.errno != errno.ENOENT:
+                raise
+            return None
+        return dict(r["counters"], first_seen_ns=r["first_seen_ns"],
+                    last_reset_ns=r["last_reset_ns"])
+
+    def reset_all(self):
+        self._nl().reset(all=True)
+
+
+for _case in exactness.CASES:
+    test(exactness.bind(_case, Kmod()))
 
 
 def closed_flow_expectations(t, family, proto):
@@ -42,36 +77,6 @@ def closed_flow_expectations(t, family, proto):
                   lnb.name("out", family, "icmp", "bytes"): c["ip_in_bytes"],
                   lnb.name("out", family, "icmp", "packets"): c["ip_in_packets"]}
     return client, unattr
-
-
-@test
-def tcp_udp_ipv4_ipv6_concurrent_users():
-    p = Pair()
-    flows = [("tcp", 4, 1001, 2001, "--bytes", 2000000),
-             ("udp", 6, 1002, 2002, "--count", 200, "--size", 1000),
-             ("tcp", 6, 1003, 2003, "--bytes", 1000000),
-             ("udp", 4, 1004, 2004, "--count", 100, "--size", 500)]
-    handles = [pair_flow(p, *f, background=True) for f in flows]
-    results = [h.result() for h in handles]
-    table = lnb.proc_table()
-    for f, t in zip(flows, results):
-        expect_flow(table, t, f[1], f[0], f[2], f[3], "%s/IPv%d" % (f[0], f[1]))
-
-
-@test
-def tcp_bulk_with_tso_gso_gro():
-    p = Pair(offload=True)
-    before = p.link_stats()
-    t4 = pair_flow(p, "tcp", 4, 1001, 2001, "--bytes", 12 << 20)
-    t6 = pair_flow(p, "tcp", 6, 1002, 2002, "--bytes", 12 << 20)
-    after = p.link_stats()
-    table = lnb.proc_table()
-    expect_flow(table, t4, 4, "tcp", 1001, 2001, "TSO TCP/IPv4")
-    expect_flow(table, t6, 6, "tcp", 1002, 2002, "TSO TCP/IPv6")
-    # veth counts GSO super-packets: fewer than wire segments proves GSO ran.
-    skbs = after[p.va]["tx_packets"] - before[p.va]["tx_packets"]
-    segs = t4["client"]["ip_out_packets"] + t6["client"]["ip_out_packets"]
-    expect(skbs < segs / 2, "GSO not exercised: %d skbs for %d segments" % (skbs, segs))
 
 
 @test
@@ -167,32 +172,6 @@ def rootless_container_counts_for_host_uid():
     expect(0 not in table, "container traffic charged to uid 0: %s" % table.get(0))
 
 
-@test
-def datagrams_larger_than_mtu():
-    p = Pair(mtu=1500, quiet=True)
-    before = p.link_stats()
-    t4 = pair_flow(p, "udp", 4, 1001, 2001, "--count", 10, "--size", 3000)
-    t6 = pair_flow(p, "udp", 6, 1002, 2002, "--count", 10, "--size", 3000)
-    after = p.link_stats()
-    table = lnb.proc_table()
-    # Egress is counted before fragmentation, ingress after reassembly.
-    expect_flow(table, t4, 4, "udp", 1001, 2001, "3000-byte UDP/IPv4")
-    expect_flow(table, t6, 6, "udp", 1002, 2002, "3000-byte UDP/IPv6")
-    expect_eq(t4["client"]["ip_out_packets"], 10, "IPv4 datagrams")
-    frags = after[p.va]["tx_packets"] - before[p.va]["tx_packets"]
-    expect_eq(frags, 3 * 20, "wire fragments (3 per 3000-byte datagram)")
-
-
-@test
-def ipv6_destination_options_header():
-    p = Pair()
-    u = pair_flow(p, "udp", 6, 1001, 2001, "--count", 20, "--size", 200, "--dstopts")
-    t = pair_flow(p, "tcp", 6, 1002, 2002, "--bytes", 200000, "--dstopts")
-    table = lnb.proc_table()
-    expect_flow(table, u, 6, "udp", 1001, 2001, "UDP/IPv6 + dstopts")
-    expect_flow(table, t, 6, "tcp", 1002, 2002, "TCP/IPv6 + dstopts")
-
-
 def consistent_sums(p):
     """(link stats, summed records) read with no packet moving in between."""
     for _ in range(1000):
@@ -227,86 +206,6 @@ def sum_of_records_equals_interface_counters():
                        for dev in (p.va, p.vb))
             expect_eq(s1[d, unit] - s0[d, unit], link,
                       "sum of all records %s %s vs veth %s" % (d, unit, stat))
-
-
-@test
-def reset_one_user_while_others_send():
-    p = Pair()
-    nl = genl.Linubia()
-    bg = [pair_flow(p, "tcp", 4, 1002, 2002, "--bytes", 6 << 20, background=True),
-          pair_flow(p, "tcp", 6, 1003, 2003, "--bytes", 4 << 20, background=True)]
-    first = pair_flow(p, "udp", 4, 1001, 2001, "--count", 50, "--size", 300)
-    cleared = nl.reset(uid=1001)
-    expect_eq({k: v for k, v in cleared["counters"].items() if v},
-              {k: v for k, v in flow_expectation(first["client"], 4, "udp").items() if v},
-              "counters cleared by the reset")
-    expect(cleared["last_reset_ns"] >= cleared["first_seen_ns"] > 0, "reset time recorded")
-    expect_record(lnb.proc_table(), 1001, {}, "uid 1001 right after its reset")
-    second = pair_flow(p, "udp", 4, 1001, 2005, "--count", 20, "--size", 100)
-    results = [h.result() for h in bg]
-    table = lnb.proc_table()
-    expect_record(table, 1001, flow_expectation(second["client"], 4, "udp"), "uid 1001 restarts from 0")
-    expect_flow(table, results[0], 4, "tcp", 1002, 2002, "uid 1002 untouched by the reset")
-    expect_flow(table, results[1], 6, "tcp", 1003, 2003, "uid 1003 untouched by the reset")
-    expect(nl.get(1002)["last_reset_ns"] == 0, "other users' reset time unchanged")
-
-
-@test
-def resets_racing_with_traffic_lose_nothing():
-    p = Pair()
-    # Paced to last about 2 s, so the resets surely race with the traffic.
-    flow = pair_flow(p, "tcp", 4, 1001, 2001, "--bytes", 16 << 20, "--rate", 8 << 20,
-                     background=True)
-    taken = {}
-    count = [0]
-    lock = threading.Lock()  # two resetters add into taken
-    stop = threading.Event()
-    errors = []
-
-    def resetter():
-        nl = genl.Linubia()
-        try:
-            while not stop.is_set():
-                try:
-                    r = nl.reset(uid=1001)
-                except genl.GenlError as e:
-                    if e.errno != errno.ENOENT:
-                        raise
-                    continue
-                with lock:
-                    for k, v in r["counters"].items():
-                        expect(v < 1 << 62, "reset cleared a wrapped value %s=%d" % (k, v))
-                        taken[k] = taken.get(k, 0) + v
-                    count[0] += 1
-        except Exception as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=resetter) for _ in range(2)]
-    for th in threads:
-        th.start()
-    t = flow.result()
-    stop.set()
-    for th in threads:
-        th.join()
-    if errors:
-        raise errors[0]
-    expect(count[0] >= 10, "only %d resets ran during the flow" % count[0])
-    final = lnb.counters(lnb.proc_table(), 1001)
-    total = {k: taken.get(k, 0) + final[k] for k in final}
-    expect_record({1001: total}, 1001, flow_expectation(t["client"], 4, "tcp"),
-                  "cleared by concurrent resets + remaining")
-
-
-@test
-def reset_all():
-    p = Pair()
-    pair_flow(p, "udp", 4, 1001, 2001, "--count", 10, "--size", 100)
-    genl.Linubia().reset(all=True)
-    table = lnb.proc_table()
-    for uid in (1001, 2001, UNATTR):
-        expect(uid in table, "record %d kept by reset all" % uid)
-        expect_record(table, uid, {}, "after reset all")
-        expect(table[uid]["last_reset_ns"] > 0, "reset time of %d" % uid)
 
 
 UNPRIV_SCRIPT = r"""
