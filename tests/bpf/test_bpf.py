@@ -11,23 +11,24 @@ Usage: test_bpf.py [test_name ...]"""
 import os
 import subprocess
 import sys
-import time
-import traceback
 
 import bpfctl
 import exactness
 from bpfctl import lnb
+from runner import run_each, summary
 from lnb import (Failure, add, expect, expect_eq, expect_flow, expect_record,
                  flow_expectation, pair_flow)
 
 UNATTR = lnb.UNATTR
 TESTS = []
+LOAD_ARGS = {}
 PAIRS = []
 
 
 def test(fn=None, load_args=()):
     def wrap(f):
-        TESTS.append((f, load_args))
+        TESTS.append(f)
+        LOAD_ARGS[f] = load_args
         return f
     return wrap(fn) if fn else wrap
 
@@ -395,37 +396,26 @@ def non_root_cannot_load_unload_or_reset():
     expect(r.returncode != 0 and "PermissionError" in r.stderr, "pin dir readable by non-root")
 
 
+def run_one(fn):
+    """A fresh load; pairs and pins removed whatever happens."""
+    bpfctl.cleanup()
+    bpfctl.load(*LOAD_ARGS[fn])
+    try:
+        fn()
+    finally:
+        while PAIRS:
+            PAIRS.pop().close()
+        bpfctl.cleanup()
+
+
 def run_all(selected):
     lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
-    passed = failed = 0
-    for fn, load_args in TESTS:
-        if selected and fn.__name__ not in selected:
-            continue
-        start = time.monotonic()
-        try:
-            bpfctl.cleanup()
-            bpfctl.load(*load_args)
-            try:
-                fn()
-            finally:
-                while PAIRS:
-                    PAIRS.pop().close()
-                bpfctl.cleanup()
-            passed += 1
-            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
-        except Failure as e:
-            failed += 1
-            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: unexpected error\n%s" % (fn.__name__, traceback.format_exc()),
-                  flush=True)
+    passed, failed = run_each(TESTS, run_one, selected)
     leftover = bpfctl.pins_left() + [n for n in bpfctl.attached_progs() if n.startswith("lnb_")]
     if leftover:
         failed += 1
         print("FAIL cleanup: left behind %s" % leftover, flush=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed or not passed else 0
+    return summary(passed, failed)
 
 
 if __name__ == "__main__":

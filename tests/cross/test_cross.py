@@ -11,13 +11,12 @@ Usage: test_cross.py [test_name ...]"""
 import os
 import platform
 import sys
-import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bpf"))
 import bpfctl  # noqa: E402  (puts tests/kmod on the path too)
 from bpfctl import lnb  # noqa: E402
 import genl  # noqa: E402
+from runner import panic_on_lockup, run_each, summary, with_retries  # noqa: E402
 from lnb import Failure, Inexact, add, expect, expect_eq, expect_flow, expect_record  # noqa: E402
 from lnb import flow_expectation, pair_flow  # noqa: E402
 
@@ -279,49 +278,15 @@ def cleanup():
         lnb.unload_module()
 
 
-def run_one(fn, tries=3):
-    """Fresh module and eBPF backend; repeat (logged) only while the ground
-    truth was inexact, never on a mismatch."""
-    for attempt in range(1, tries + 1):
-        try:
-            lnb.load_module()
-            bpfctl.load()
-            fn()
-            return
-        except Inexact as e:
-            if attempt == tries:
-                raise Failure("ground truth inexact in all %d tries: %s" % (tries, e))
-            print("RETRY %s: %s" % (fn.__name__, e), flush=True)
-        finally:
-            cleanup()
+def setup():
+    lnb.load_module()
+    bpfctl.load()
 
 
 def run_all(selected):
-    # A lockup must end the run at once with its stack on the console.
-    lnb.run("sysctl -qw kernel.softlockup_panic=1 kernel.hung_task_panic=1 "
-            "kernel.hung_task_timeout_secs=120 net.core.netdev_max_backlog=100000")
-    unknown = set(selected) - {fn.__name__ for fn in TESTS}
-    if unknown:
-        print("unknown tests: %s" % " ".join(sorted(unknown)), flush=True)
-        return 2
-    passed = failed = 0
-    for fn in TESTS:
-        if selected and fn.__name__ not in selected:
-            continue
-        start = time.monotonic()
-        try:
-            run_one(fn)
-            passed += 1
-            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
-        except Failure as e:
-            failed += 1
-            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: unexpected error\n%s" % (fn.__name__, traceback.format_exc()),
-                  flush=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed or not passed else 0
+    panic_on_lockup()
+    lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
+    return summary(*run_each(TESTS, lambda fn: with_retries(fn, setup, cleanup), selected))
 
 
 if __name__ == "__main__":

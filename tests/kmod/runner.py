@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""A tiny test runner for the guest: each test gets a freshly loaded module
-and its own namespaces; prints one line per test and 'N passed, N failed'."""
+"""How every test suite here runs its tests and reports them (run_each,
+summary, with_retries), and the module suite's own runner: each test gets a
+freshly loaded module and its own namespaces."""
 import sys
 import time
 import traceback
@@ -10,6 +11,64 @@ import lnb
 TESTS = []
 
 
+def run_each(tests, call, selected=()):
+    """call(fn) for each test function (only those named in selected, if
+    any): one PASS or FAIL line each, with a traceback for an unexpected
+    error.  Returns (passed, failed); an unknown name in selected fails."""
+    unknown = set(selected) - {fn.__name__ for fn in tests}
+    if unknown:
+        print("FAIL no such test: %s" % " ".join(sorted(unknown)), flush=True)
+        return 0, 1
+    passed = failed = 0
+    for fn in tests:
+        if selected and fn.__name__ not in selected:
+            continue
+        start = time.monotonic()
+        try:
+            call(fn)
+            passed += 1
+            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
+        except lnb.Failure as e:
+            failed += 1
+            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
+        except Exception:  # noqa: BLE001 - report and go on
+            failed += 1
+            print("FAIL %s: unexpected error\n%s" % (fn.__name__, traceback.format_exc()),
+                  flush=True)
+    return passed, failed
+
+
+def summary(passed, failed):
+    """The last line of a suite's output, and its exit status."""
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed or not passed else 0
+
+
+def with_retries(fn, setup, cleanup, tries=3):
+    """setup(), fn(), cleanup(); again (logged) only while the ground truth
+    was inexact, never on a real mismatch."""
+    for attempt in range(1, tries + 1):
+        try:
+            setup()
+            fn()
+            return
+        except lnb.Inexact as e:
+            if attempt == tries:
+                raise lnb.Failure("ground truth inexact in all %d tries: %s" % (tries, e))
+            print("RETRY %s: %s" % (fn.__name__, e), flush=True)
+        finally:
+            cleanup()
+
+
+def panic_on_lockup():
+    """In the guest: a lockup must end the run at once with its stack on the
+    console, not hang until the harness's timeout."""
+    lnb.run("sysctl -qw kernel.softlockup_panic=1 kernel.hung_task_panic=1 "
+            "kernel.hung_task_timeout_secs=120")
+
+
+# --- the module suite ----------------------------------------------------------
+
 def test(fn=None, **module_params):
     """Decorator: register fn; module_params are given to insmod."""
     def wrap(f):
@@ -18,46 +77,20 @@ def test(fn=None, **module_params):
     return wrap(fn) if fn else wrap
 
 
+def unload_all():
+    lnb.run("ip -all netns delete", check=False)
+    if lnb.module_loaded():
+        lnb.unload_module()
+
+
 def run_all(selected=None):
-    # A lockup must end the run at once with its stack on the console, not
-    # hang until the harness's timeout.
-    lnb.run("sysctl -qw kernel.softlockup_panic=1 kernel.hung_task_panic=1 "
-            "kernel.hung_task_timeout_secs=120 && dmesg -n 7")
-    passed = failed = 0
-    for fn, params in TESTS:
-        if selected and fn.__name__ not in selected:
-            continue
-        start = time.monotonic()
-        try:
-            run_one(fn, params)
-            passed += 1
-            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
-        except lnb.Failure as e:
-            failed += 1
-            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: unexpected error\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed or not passed else 0
-
-
-def run_one(fn, params, tries=3):
-    """Run fn with a fresh module; repeat (logged) only while the ground
-    truth was inexact, never on a real mismatch."""
-    for attempt in range(1, tries + 1):
-        lnb.load_module(**params)
-        try:
-            fn()
-            return
-        except lnb.Inexact as e:
-            if attempt == tries:
-                raise lnb.Failure("ground truth inexact in all %d tries: %s" % (tries, e))
-            print("RETRY %s: %s" % (fn.__name__, e), flush=True)
-        finally:
-            lnb.run("ip -all netns delete", check=False)
-            if lnb.module_loaded():
-                lnb.unload_module()
+    panic_on_lockup()
+    lnb.run("dmesg -n 7")   # the module's messages on the console, in the log
+    params = dict(TESTS)
+    return summary(*run_each(
+        [fn for fn, _ in TESTS],
+        lambda fn: with_retries(fn, lambda: lnb.load_module(**params[fn]), unload_all),
+        selected or ()))
 
 
 if __name__ == "__main__":

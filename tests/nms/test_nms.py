@@ -25,6 +25,7 @@ import flows  # noqa: E402
 import mrtg  # noqa: E402
 import prom  # noqa: E402
 from snmpenv import MIBDIRS, MIBFILE, USER_ENTRY, V2, V3, SnmpEnv, lnb, scalar  # noqa: E402
+from runner import run_each, summary  # noqa: E402  (tests/kmod, via snmpenv)
 
 PORT, DEAD_PORT = 17170, 17179          # snmpd; nobody listens on DEAD_PORT
 EXPORTER_PORT, PROM_PORT = 19170, 19171
@@ -463,15 +464,7 @@ def main():
     env, st = SnmpEnv(PORT, prefix="lnb-nms-"), {"be": be}
     passed = failed = 0
     try:
-        for fn in STEPS:
-            start = time.monotonic()
-            try:
-                fn(env, st)
-                passed += 1
-                print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
-            except Exception as e:  # noqa: BLE001 - report and go on
-                failed += 1
-                print("FAIL %s: %s" % (fn.__name__, e), flush=True)
+        passed, failed = run_each(STEPS, lambda fn: fn(env, st))
     finally:
         for f in st.get("flows", []):
             f.stop()
@@ -494,8 +487,7 @@ def main():
                             ignore=shutil.ignore_patterns("*.sock", "tsdb"))
         if not failed:
             shutil.rmtree(env.dir, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed or not passed else 0
+    return summary(passed, failed)
 
 
 if __name__ == "__main__":

@@ -14,19 +14,14 @@ import sys
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "kmod"))
+from lnb import Failure, expect  # noqa: E402
+from runner import run_each, summary  # noqa: E402
+
 RUN = os.path.join(REPO, "scripts", "run-native.sh")
 LINUBIA = os.path.join(REPO, "build", "bin", "linubia")
 PIN_PARENT = "/sys/fs/bpf/linubia"
 PORT = "16169"  # not the default 16161: a developer's own `make run` may be up
-
-
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
 
 
 def machine_state():
@@ -114,18 +109,8 @@ def main():
               file=sys.stderr)
         return 1
     before = machine_state()
-    passed = failed = 0
-    for fn in (test_refuses_bad_backend, test_runs_shows_and_cleans_up, test_ctrl_c_cleans_up):
-        start = time.monotonic()
-        try:
-            fn(before)
-            passed += 1
-            print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
-        except Exception as e:  # noqa: BLE001 - report and go on
-            failed += 1
-            print("FAIL %s: %s" % (fn.__name__, e), flush=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
+    return summary(*run_each((test_refuses_bad_backend, test_runs_shows_and_cleans_up,
+                              test_ctrl_c_cleans_up), lambda fn: fn(before)))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import time
 import backends
 from snmpenv import (DETAIL_ENTRY, MIBFILE, ROOT, RO, USER_ENTRY, V2, V3, SnmpEnv, lnb,
                      scalar, uapi)
+from runner import run_each, summary  # noqa: E402  (tests/kmod, via snmpenv)
 
 PORT = 17161
 UNATTR = uapi.UID_UNATTRIBUTED
@@ -378,10 +379,6 @@ def main():
         print("test_snmp.py: unknown backend %r (kmod or ebpf)" % name, file=sys.stderr)
         return 2
     BE = backends.BACKENDS[name]()
-    unknown = set(args) - {fn.__name__ for fn in STEPS}
-    if unknown:
-        print("test_snmp.py: no such step: %s" % " ".join(sorted(unknown)), file=sys.stderr)
-        return 2
     if BE.loaded():
         print("test_snmp.py: the %s backend is already loaded; this test loads and unloads "
               "it itself" % name, file=sys.stderr)
@@ -389,17 +386,7 @@ def main():
     env, st = SnmpEnv(PORT), {}
     passed = failed = 0
     try:
-        for fn in STEPS:
-            if args and fn.__name__ not in args:
-                continue
-            start = time.monotonic()
-            try:
-                fn(env, st)
-                passed += 1
-                print("PASS %s (%.1f s)" % (fn.__name__, time.monotonic() - start), flush=True)
-            except Exception as e:  # noqa: BLE001 - report and go on
-                failed += 1
-                print("FAIL %s: %s" % (fn.__name__, e), flush=True)
+        passed, failed = run_each(STEPS, lambda fn: fn(env, st), args)
     finally:
         env.close()
         close_pairs(st)
@@ -415,8 +402,7 @@ def main():
                             ignore=shutil.ignore_patterns("*.sock"))
         if not failed:
             shutil.rmtree(env.dir, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed or not passed else 0
+    return summary(passed, failed)
 
 
 if __name__ == "__main__":
