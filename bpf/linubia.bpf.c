@@ -3,7 +3,8 @@
  * The per-packet path of the eBPF backend: cgroup_skb ingress and egress
  * programs attached at the cgroup v2 root.  Each packet is classified
  * (family, transport protocol, wire segments, IP-level bytes) and charged to
- * the host UID owning its socket, as kmod/hook.c does.  The kernel calls
+ * the host UID owning its socket, as kmod/hook.c does: in the user's
+ * fast-path slot if it has one, else in its hash record (see bpf/maps.h).  The kernel calls
  * these programs only with a full socket (a SYN-ACK's request socket has
  * already been replaced by its listener; before Linux 6.5 an IPv6 SYN-ACK
  * never gets here, see docs/ebpf.md), after the IP header was pushed back,

@@ -5,7 +5,8 @@ module (tests/kmod/test_kmod.py, in the VM) and the eBPF backend
   b.pair(**kw)    a lnb.Pair the suite deletes after the test,
   b.table()       {uid: {column: int}} (/proc/linubia's columns),
   b.reset(uid)    the record of what one reset took off, None if uid has none,
-  b.reset_all().
+  b.reset_all(),
+  b.count_loopback() / b.set_count_loopback(on)  the configuration switch.
 The suites register each case under its own name (bind())."""
 import threading
 import time
@@ -103,6 +104,32 @@ def ipv6_dstopts_with_gso(b):
     p = b.pair(offload=True)
     t = pair_flow(p, "tcp", 6, 41001, 42001, "--bytes", 4 << 20, "--dstopts")
     expect_flow(b.table(), t, 6, "tcp", 41001, 42001, "TSO TCP/IPv6 + dstopts")
+
+
+@case
+def loopback_counted_and_switch_off(b):
+    p = b.pair()
+    t = lnb.traffic("tcp", 4, "127.0.0.1", "127.0.0.1", server_ns=p.a, client_ns=p.a,
+                    server_uid=42001, client_uid=41001, extra=["--bytes", 300000])
+    u = lnb.traffic("udp", 6, "::1", "::1", server_ns=p.a, client_ns=p.a,
+                    server_uid=42002, client_uid=41002, extra=["--count", 30, "--size", 2000])
+    table = b.table()
+    expect_flow(table, t, 4, "tcp", 41001, 42001, "loopback TCP/IPv4")
+    expect_flow(table, u, 6, "udp", 41002, 42002, "loopback UDP/IPv6")
+    expect_eq(b.count_loopback(), True, "count_loopback by default")
+    b.set_count_loopback(False)
+    expect_eq(b.count_loopback(), False, "count_loopback after switching off")
+    lnb.traffic("tcp", 4, "127.0.0.1", "127.0.0.1", server_ns=p.a, client_ns=p.a,
+                server_uid=42003, client_uid=41003, extra=["--bytes", 100000])
+    v = pair_flow(p, "udp", 4, 41004, 42004, "--count", 10, "--size", 100)
+    table2 = b.table()
+    expect(41003 not in table2 and 42003 not in table2, "loopback traffic counted while off")
+    expect_eq(lnb.counters(table2, 41001), lnb.counters(table, 41001), "uid 41001 unchanged")
+    expect_flow(table2, v, 4, "udp", 41004, 42004, "veth UDP while loopback off")
+    b.set_count_loopback(True)
+    w = lnb.traffic("udp", 4, "127.0.0.1", "127.0.0.1", server_ns=p.a, client_ns=p.a,
+                    server_uid=42005, client_uid=41005, extra=["--count", 5, "--size", 10])
+    expect_flow(b.table(), w, 4, "udp", 41005, 42005, "loopback UDP after switching on")
 
 
 # --- resets ------------------------------------------------------------------
