@@ -63,8 +63,10 @@ def take_slots(p, uids):
     packets then go the table-only path.  Each filler sends one datagram."""
     want = {s for u in uids for s in bpfctl.slot_probes(u)}
     filler = 45000
-    while want - set(bpfctl.slot_owners().values()):
+    while True:
         free = want - set(bpfctl.slot_owners().values())
+        if not free:
+            return
         while not free & set(bpfctl.slot_probes(filler)):
             filler += 1
         lnb.pair_flow(p, "udp", 4, filler, filler, "--count", 1, "--size", 10)

@@ -4,11 +4,11 @@
  * programs attached at the cgroup v2 root.  Each packet is classified
  * (family, transport protocol, wire segments, IP-level bytes) and charged to
  * the host UID owning its socket, as kmod/hook.c does: in the user's
- * fast-path slot if it has one, else in its hash record (see bpf/maps.h).  The kernel calls
- * these programs only with a full socket (a SYN-ACK's request socket has
- * already been replaced by its listener; before Linux 6.5 an IPv6 SYN-ACK
- * never gets here, see docs/ebpf.md), after the IP header was pushed back,
- * so skb->len is the IP-level length.
+ * fast-path slot if it has one, else in its hash record (bpf/maps.h).  The
+ * kernel calls these programs only with a full socket (a SYN-ACK's request
+ * socket has already been replaced by its listener; before Linux 6.5 an
+ * IPv6 SYN-ACK never gets here, see docs/ebpf.md), after the IP header was
+ * pushed back, so skb->len is the IP-level length.
  *
  * Two program pairs read the same kernel fields; the loader (bpf/load.c)
  * loads the one the running kernel supports:
@@ -338,30 +338,6 @@ static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
 }
 
 /*
- * uid's slot of lnb_slots: its counters if it has one; else NULL, with
- * *free the first free probe it may claim, or LNB_BPF_SLOTS if another
- * user holds every probe (for good: slots are never freed while loaded).
- */
-static __always_inline __u64 *lnb_slot_find(struct lnb_bpf_slots *s, __u32 uid, __u32 *free)
-{
-	__u32 owner, at, n;
-
-	*free = LNB_BPF_SLOTS;
-#pragma unroll
-	for (n = 0; n < LNB_BPF_SLOT_PROBES; n++) {
-		at = lnb_bpf_slot(uid, n);
-		owner = *(volatile __u32 *)&s->owner[at];	/* may be claimed meanwhile */
-		if (owner == uid + 1)
-			return s->c[at];
-		if (!owner) {
-			*free = at;	/* claims go in probe order: no later one is ours */
-			return NULL;
-		}
-	}
-	return NULL;
-}
-
-/*
  * The counters uid's packets go to: its slot (the fast path: no hash
  * lookup), else its record, made on first sight; NULL (and why) if none.
  * A slot is claimed only once the record exists, so that max_users still
@@ -369,16 +345,15 @@ static __always_inline __u64 *lnb_slot_find(struct lnb_bpf_slots *s, __u32 uid, 
  */
 static __always_inline __u64 *lnb_counters(__u32 uid, __u32 *why)
 {
+	__u32 zero = 0, free = LNB_BPF_SLOTS, owner, at;
 	struct lnb_bpf_slots *s;
 	struct lnb_bpf_user *u;
-	__u32 zero = 0, free = LNB_BPF_SLOTS, owner;
-	__u64 *c;
 
 	s = bpf_map_lookup_elem(&lnb_slots, &zero);
 	if (s) {
-		c = lnb_slot_find(s, uid, &free);
-		if (c)
-			return c;
+		at = lnb_bpf_slot_find(s->owner, uid, &free);
+		if (at < LNB_BPF_SLOTS)
+			return s->c[at];
 	}
 	u = lnb_user_get(uid, why);
 	if (!u)

@@ -77,6 +77,34 @@ static inline __u32 lnb_bpf_slot(__u32 uid, __u32 n)
 	       (LNB_BPF_SLOTS - 1);
 }
 
+/*
+ * uid's slot, or LNB_BPF_SLOTS if it has none; then *free is the first free
+ * probe it may claim, or LNB_BPF_SLOTS if others hold every probe (for
+ * good: slots are never freed while loaded).  The programs and the readers
+ * both find slots here, so they agree on the probe order.
+ */
+static inline __u32 lnb_bpf_slot_find(const __u32 *owner, __u32 uid, __u32 *free)
+{
+	__u32 n, at, o;
+
+	*free = LNB_BPF_SLOTS;
+	if (uid + 1 == 0)
+		return LNB_BPF_SLOTS;	/* the unattributed record: never slotted */
+	for (n = 0; n < LNB_BPF_SLOT_PROBES; n++) {
+		at = lnb_bpf_slot(uid, n);
+		/* READ_ONCE (a slot may be claimed meanwhile); clang's BPF
+		 * target has no __atomic_load_n. */
+		o = *(const volatile __u32 *)&owner[at];
+		if (o == uid + 1)
+			return at;
+		if (!o) {
+			*free = at;	/* claims go in probe order: no later one is ours */
+			return LNB_BPF_SLOTS;
+		}
+	}
+	return LNB_BPF_SLOTS;
+}
+
 /* lnb_stats: one element, the global statistics (atomic adds). */
 struct lnb_bpf_stats {
 	__u64 s[LINUBIA_STAT_COUNT];

@@ -59,14 +59,14 @@ int linubia_bpf_reset_user(struct linubia_bpf *h, uint32_t uid,
 	lock = lnb_lock(err, "reset");
 	if (lock < 0)
 		return lock;
-	if (bpf_map_lookup_elem(h->fd[LNB_MAP_USERS], &uid, &user))
+	if (bpf_map_lookup_elem(h->fd[LNB_MAP_USERS], &uid, &user)) {
 		ret = errno == ENOENT ?
 		      lnb_failf(err, ENOENT, "check the uid", "reset: uid %u has no record", uid) :
 		      lnb_failf(err, errno, "retry", "reset: read the record of uid %u", uid);
-	else
+	} else {
 		lnb_slots_add(h, uid, user.c);
-	if (!ret)
 		ret = lnb_rebase(h, uid, &user, lnb_realtime_ns(), cleared, err);
+	}
 	lnb_unlock(lock);
 	return ret;
 }
