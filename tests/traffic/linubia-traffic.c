@@ -400,13 +400,13 @@ static void print_side(const char *name, const struct side_report *r, const stru
 	       ",\"timestamps\":%s,\"connect_refused\":%s,\"econnrefused\":%s"
 	       ",\"icmp_errors\":%" PRIu64 ",\"ip_out_bytes\":%" PRIu64
 	       ",\"ip_out_packets\":%" PRIu64 ",\"ip_in_bytes\":%" PRIu64
-	       ",\"ip_in_packets\":%" PRIu64 "}%s",
+	       ",\"ip_in_packets\":%" PRIu64 ",\"rcv_ooopack\":%" PRIu64 "}%s",
 	       name, r->uid, r->payload_sent, r->payload_received, r->datagrams_sent,
 	       r->datagrams_received, r->segs_out, r->segs_in, r->total_retrans,
 	       r->bytes_retrans, (r->tcp_options & TCPI_OPT_TIMESTAMPS) ? "true" : "false",
 	       r->connect_refused ? "true" : "false", r->econnrefused ? "true" : "false",
 	       r->icmp_errors, t->out_bytes, t->out_packets, t->in_bytes, t->in_packets,
-	       last ? "" : ",");
+	       r->rcv_ooopack, last ? "" : ",");
 }
 
 static bool flow_complete(const struct traffic_config *cfg, const struct side_report *cl,
@@ -423,22 +423,73 @@ static bool flow_complete(const struct traffic_config *cfg, const struct side_re
 	return sv->datagrams_received == cfg->count;
 }
 
+/*
+ * Why the derived totals may differ from what was on the wire, or NULL if
+ * they are exact.  A retransmitted segment may also have arrived the first
+ * time (the receiver's counters show no duplicate payload); segments received
+ * out of order with SACK on make the receiver add SACK blocks no counter
+ * reports; a lost datagram was counted by its sender only.
+ */
+static const char *inexact_reason(const struct traffic_config *cfg, const struct side_report *cl,
+				  const struct side_report *sv, char *buf, size_t len)
+{
+	const struct side_report *sides[2] = { cl, sv };
+	static const char *const names[2] = { "client", "server" };
+
+	if (cfg->proto == PROTO_TCP && !cfg->closed) {
+		for (int i = 0; i < 2; i++) {
+			if (sides[i]->total_retrans) {
+				snprintf(buf, len, "the %s retransmitted %" PRIu64 " segments (%" PRIu64
+					 " payload bytes)", names[i], sides[i]->total_retrans,
+					 sides[i]->bytes_retrans);
+				return buf;
+			}
+			if ((sides[i]->tcp_options & TCPI_OPT_SACK) && sides[i]->rcv_ooopack) {
+				snprintf(buf, len, "the %s received %" PRIu64
+					 " segments out of order with SACK on (its SACK blocks are in no counter)",
+					 names[i], sides[i]->rcv_ooopack);
+				return buf;
+			}
+		}
+	}
+	if (flow_complete(cfg, cl, sv))
+		return NULL;
+	if (cfg->proto == PROTO_TCP && cfg->closed)
+		snprintf(buf, len, "the connection to the closed port was not refused");
+	else if (cfg->proto == PROTO_TCP)
+		snprintf(buf, len, "the server received %" PRIu64 " of %" PRIu64 " payload bytes",
+			 sv->payload_received, cfg->bytes);
+	else if (cfg->proto == PROTO_PING)
+		snprintf(buf, len, "%" PRIu64 " of %" PRIu64 " echo replies arrived",
+			 cl->datagrams_received, cfg->count);
+	else if (cfg->closed)
+		snprintf(buf, len, "%" PRIu64 " of %" PRIu64 " ICMP errors arrived",
+			 cl->icmp_errors, cfg->count);
+	else
+		snprintf(buf, len, "the server received %" PRIu64 " of %" PRIu64
+			 " datagrams (the others were lost)", sv->datagrams_received, cfg->count);
+	return buf;
+}
+
 static void print_json(const struct traffic_config *cfg, const struct side_report *cl,
 		       const struct side_report *sv, bool has_server)
 {
 	static const char *const proto_names[] = { "tcp", "udp", "ping" };
 	struct ip_totals c = { 0 }, s = { 0 };
+	char why_buf[160];
+	const char *why = inexact_reason(cfg, cl, sv, why_buf, sizeof(why_buf));
 
 	if (cfg->proto == PROTO_TCP)
 		derive_tcp(cfg, cl, sv, &c, &s);
 	else
 		derive_datagrams(cfg, cl, sv, &c, &s);
 	printf("{\"proto\":\"%s\",\"family\":%d,\"closed\":%s,\"dstopts\":%s"
-	       ",\"ext_hdr_bytes\":%d,\"complete\":%s,",
+	       ",\"ext_hdr_bytes\":%d,\"complete\":%s,\"exact\":%s,\"inexact\":\"%s\",",
 	       proto_names[cfg->proto], cfg->family == AF_INET ? 4 : 6,
 	       cfg->closed ? "true" : "false", cfg->dstopts ? "true" : "false",
 	       cfg->dstopts ? DSTOPTS_HEADER_BYTES : 0,
-	       flow_complete(cfg, cl, sv) ? "true" : "false");
+	       flow_complete(cfg, cl, sv) ? "true" : "false", why ? "false" : "true",
+	       why ? why : "");
 	print_side("client", cl, &c, false);
 	if (has_server)
 		print_side("server", sv, &s, true);

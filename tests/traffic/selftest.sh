@@ -7,6 +7,13 @@
 # static neighbour entries (no ARP/NDP), no link-local addresses (no DAD, no
 # router solicitation), and a wait for the MLD reports of link-up to pass.
 # One flow per case; interface IP bytes = link bytes - 14 * packets.
+#
+# A loaded host must not make a case fail at random, nor pass by luck: the
+# link is set up so that TCP neither reorders nor retransmits spuriously
+# (one RPS CPU per veth, no tail loss probes, a 5 s minimum RTO), and when
+# the traffic tool still says its ground truth is inexact (a retransmission,
+# out-of-order segments with SACK on, a lost datagram) the case is repeated
+# with a RETRY line naming the reason, at most TRIES times.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,12 +25,18 @@ CLIENT_UID=1001
 SERVER_UID=1002
 FAILURES=0
 PASSES=0
+RETRIES=0
+TRIES=5
+OLD_BACKLOG=
 
 fail() { echo "selftest: $*" >&2; exit 1; }
 
 cleanup() {
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
+	if [ -n "$OLD_BACKLOG" ]; then
+		sysctl -qw net.core.netdev_max_backlog="$OLD_BACKLOG" || true
+	fi
 }
 
 check_prerequisites() {
@@ -48,9 +61,40 @@ prepare_namespace() {
 	# Set before the veth exists, so the new device inherits them: no
 	# link-local address (no DAD), no router solicitations. The MLD
 	# reports of link-up cannot be switched off per netns: waited out.
+	# No tail loss probes: their timer (2 x SRTT, >= 10 ms) fires on a
+	# loaded host and retransmits what the peer already has.
 	in_ns "$ns" sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 \
 		net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0 \
-		net.ipv4.ping_group_range="0 2147483647"
+		net.ipv4.ping_group_range="0 2147483647" net.ipv4.tcp_early_retrans=0
+}
+
+# veth hands each packet to the backlog of the CPU the sender runs on: a
+# sender that migrates reorders its own segments (and the receiver, with
+# SACK on, sends SACK blocks no counter reports).  One RPS CPU per device
+# queues them all in order.  A deep backlog: a 1 MB burst must not overflow
+# it while a CPU hog delays the softirq (global sysctl: restored on exit).
+pin_receive_cpu() {
+	local ns=$1
+	in_ns "$ns" sh -c "echo 1 > /sys/class/net/$ns/queues/rx-0/rps_cpus" ||
+		fail "cannot set rps_cpus of $ns"
+}
+
+deepen_backlog() {
+	local now
+	now=$(sysctl -n net.core.netdev_max_backlog)
+	if [ "$now" -lt 100000 ]; then
+		OLD_BACKLOG=$now
+		sysctl -qw net.core.netdev_max_backlog=100000
+	fi
+}
+
+# Nothing is lost on this link: a retransmission timeout can only be a
+# stall of the host; make one need a 5 s stall, not 200 ms.
+raise_rto_min() {
+	ip -n "$NS_A" route add 10.200.0.2/32 dev "$NS_A" rto_min 5s
+	ip -n "$NS_A" -6 route add fd00::2/128 dev "$NS_A" rto_min 5s
+	ip -n "$NS_B" route add 10.200.0.1/32 dev "$NS_B" rto_min 5s
+	ip -n "$NS_B" -6 route add fd00::1/128 dev "$NS_B" rto_min 5s
 }
 
 mac_of() { in_ns "$1" cat "/sys/class/net/$1/address"; }
@@ -68,8 +112,12 @@ setup_network() {
 	ip -n "$NS_B" neigh add 10.200.0.1 lladdr "$(mac_of "$NS_A")" dev "$NS_B" nud permanent
 	ip -n "$NS_B" neigh add fd00::1 lladdr "$(mac_of "$NS_A")" dev "$NS_B" nud permanent
 	set_offloads off
+	pin_receive_cpu "$NS_A"
+	pin_receive_cpu "$NS_B"
+	deepen_backlog
 	ip -n "$NS_A" link set "$NS_A" up
 	ip -n "$NS_B" link set "$NS_B" up
+	raise_rto_min
 	wait_until_quiet
 }
 
@@ -144,9 +192,35 @@ fragmented_wire() {
 	echo "$((n * (data + frags * (unfrag + fraghdr)))) $((n * frags))"
 }
 
+# The traffic tool's verdict on its own ground truth: "" if exact, else why.
+inexact_reason() {
+	grep -q '"exact":true' <<<"$1" && return 0
+	grep -o '"inexact":"[^"]*"' <<<"$1" | cut -d'"' -f4 | grep . ||
+		echo "the tool gave no verdict: $1"
+}
+
+# retrying NAME CASE ARGS...: CASE measures once and either reports, or sets
+# INEXACT (the tool's reason) and reports nothing; then it runs again, at
+# most TRIES times.  A real mismatch is never retried.
+retrying() {
+	local name=$1 attempt; shift
+	for ((attempt = 1; attempt <= TRIES; attempt++)); do
+		INEXACT=
+		"$@"
+		[ -n "$INEXACT" ] || return 0
+		echo "RETRY $name (try $attempt of $TRIES): $INEXACT"
+		RETRIES=$((RETRIES + 1))
+	done
+	report "$name" "exact ground truth" "inexact in all $TRIES tries: $INEXACT"
+}
+
 # run_case NAME ARGS...: runs the tool, compares derived totals with the
 # interface counters (client = lbt-b, server = lbt-a).
 run_case() {
+	retrying "$1" measure_case "$@"
+}
+
+measure_case() {
 	local name=$1; shift
 	local family json b_a b_b a_a a_b
 	family=$(grep -o -- '--family [46]' <<<"$*" | cut -d' ' -f2)
@@ -157,8 +231,8 @@ run_case() {
 		--server-addr "$addr_s" --client-addr "$addr_c" "$@") ||
 		fail "$name: linubia-traffic failed"
 	a_a=$(counters "$NS_A"); a_b=$(counters "$NS_B")
-	LAST_JSON=$json
-	grep -q '"complete":true' <<<"$json" || echo "note: $name: flow not complete: $json"
+	INEXACT=$(inexact_reason "$json")
+	[ -z "$INEXACT" ] || return 0
 	check_uid "$name" "$json" client "$*"
 	check_uid "$name" "$json" server "$*"
 	compare_side "$name client" "$json" client "$(ip_delta "$b_b" "$a_b")"
@@ -189,6 +263,10 @@ compare_side() {
 # (the module counts before fragmentation / after reassembly); the interface
 # sees fragments. Check the fragments add up to what the tool derived.
 run_fragment_case() {
+	retrying "$1" measure_fragment_case "$@"
+}
+
+measure_fragment_case() {
 	local name=$1 family=$2 ext=$3 size=$4 count=$5; shift 5
 	local addr_s=10.200.0.1 addr_c=10.200.0.2 json b_a b_b a_a a_b exp_c exp_s
 	local -a d dc ds
@@ -199,6 +277,8 @@ run_fragment_case() {
 		--server-addr "$addr_s" --client-addr "$addr_c" "$@") ||
 		fail "$name: linubia-traffic failed"
 	a_a=$(counters "$NS_A"); a_b=$(counters "$NS_B")
+	INEXACT=$(inexact_reason "$json")
+	[ -z "$INEXACT" ] || return 0
 	d=($(derived "$json" client)); dc=($(fragmented_wire "$family" "$ext" "$size" "${d[1]}"))
 	# unfragmented size the tool derived must be IP + ext + 8 + payload each
 	exp_c="$((d[1] * ((family == 4 ? 20 : 40) + ext + 8 + size))) ${dc[*]} 0 0"
@@ -215,6 +295,10 @@ run_fragment_case() {
 # counts vary a little run to run: write boundaries, FIN piggybacking), and
 # the byte difference must be exactly one header per packet of difference.
 check_offload_invariance() {
+	retrying "tcp$1 1MB offloads on vs off" measure_offload_invariance "$1"
+}
+
+measure_offload_invariance() {
 	local family=$1 hdr=$(( $1 == 4 ? 52 : 72 )) bytes=1000000
 	local mss=$((MTU - hdr)) args=(--proto tcp --family "$family" --bytes 1000000)
 	local addr_s=10.200.0.1 addr_c=10.200.0.2 b_b a_b json min_pkts ok=yes
@@ -223,6 +307,8 @@ check_offload_invariance() {
 	set_offloads off
 	json=$("$TOOL" "${args[@]}" --server-ns "$NS_A" --client-ns "$NS_B" \
 		--server-addr $addr_s --client-addr $addr_c) || fail "tso off: linubia-traffic failed"
+	INEXACT=$(inexact_reason "$json")
+	[ -z "$INEXACT" ] || return 0
 	off=($(derived "$json" client))
 	set_offloads on
 	b_b=$(counters "$NS_B")
@@ -230,6 +316,8 @@ check_offload_invariance() {
 		--server-addr $addr_s --client-addr $addr_c) || fail "tso on: linubia-traffic failed"
 	a_b=$(counters "$NS_B")
 	set_offloads off
+	INEXACT=$(inexact_reason "$json")
+	[ -z "$INEXACT" ] || return 0
 	on=($(derived "$json" client))
 	wire=($(ip_delta "$b_b" "$a_b"))
 	min_pkts=$(((bytes + mss - 1) / mss + 3))
@@ -302,7 +390,7 @@ main() {
 	check_offload_invariance 6
 	check_rate
 
-	echo "$PASSES passed, $FAILURES failed"
+	echo "$PASSES passed, $FAILURES failed ($RETRIES retries of an inexact ground truth)"
 	[ "$FAILURES" = 0 ]
 }
 

@@ -137,7 +137,7 @@ static struct tcp_info read_tcp_info(int fd)
 	memset(&info, 0, sizeof(info));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
 		die("getsockopt(TCP_INFO): %s", strerror(errno));
-	if (len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof(info.tcpi_bytes_retrans))
+	if (len < offsetof(struct tcp_info, tcpi_rcv_ooopack) + sizeof(info.tcpi_rcv_ooopack))
 		die("getsockopt(TCP_INFO): kernel returned only %u bytes", (unsigned int)len);
 	return info;
 }
@@ -155,6 +155,7 @@ static void record_tcp_info(int fd, struct side_report *rep)
 	rep->bytes_sent = info.tcpi_bytes_sent;
 	rep->bytes_received = info.tcpi_bytes_received;
 	rep->bytes_retrans = info.tcpi_bytes_retrans;
+	rep->rcv_ooopack = info.tcpi_rcv_ooopack;
 }
 
 /*

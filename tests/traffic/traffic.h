@@ -59,6 +59,7 @@ struct side_report {
 	uint64_t bytes_sent;		/* tcpi_bytes_sent (incl. retransmits) */
 	uint64_t bytes_received;	/* tcpi_bytes_received */
 	uint64_t bytes_retrans;
+	uint64_t rcv_ooopack;		/* tcpi_rcv_ooopack: out-of-order segments */
 };
 
 /* traffic-util.c */
