@@ -11,14 +11,15 @@
 BUILD := $(CURDIR)/build
 BIN := $(BUILD)/bin
 TRAFFIC := $(BIN)/linubia-traffic
+FLOOD := $(BIN)/linubia-flood
 VM := tests/vm/run-guest.sh
 KMOD_TESTS ?=
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 # Components add themselves in mk/*.mk: build targets to ALL_TARGETS, test
 # targets (run in order by `make test`) to TEST_TARGETS, benchmarks to
 # BENCH_TARGETS.
-ALL_TARGETS := kmod $(TRAFFIC)
-TEST_TARGETS := kmod-check kmod test-traffic test-kmod
+ALL_TARGETS := kmod $(TRAFFIC) $(FLOOD)
+TEST_TARGETS := kmod-check kmod test-traffic test-kmod test-kmod-memory
 # Benchmarks print figures (docs/benchmarks.md); they never fail on time.
 BENCH_TARGETS := bench-kmod
 
@@ -35,17 +36,25 @@ kmod:
 kmod-check:
 	$(MAKE) -C kmod check
 
-$(TRAFFIC): $(wildcard tests/traffic/*.c tests/traffic/*.h)
+$(TRAFFIC) $(FLOOD): $(wildcard tests/traffic/*.c tests/traffic/*.h)
 	@mkdir -p $(BIN)
-	$(MAKE) -C tests/traffic OUT=$(TRAFFIC)
+	$(MAKE) -C tests/traffic OUT=$(TRAFFIC) FLOOD_OUT=$(FLOOD) $@
 
 # The traffic tool's formulas against the host kernel's interface counters.
 test-traffic: $(TRAFFIC)
 	LINUBIA_TRAFFIC=$(TRAFFIC) tests/traffic/selftest.sh
 
 # The real module in Debian's kernel under QEMU.
-test-kmod: kmod $(TRAFFIC) $(BIN)/lib-snapshot-uids
+test-kmod: kmod $(TRAFFIC) $(FLOOD) $(BIN)/lib-snapshot-uids
 	$(VM) --timeout 1500 -- python3 tests/kmod/test_kmod.py $(KMOD_TESTS)
+
+# Memory per user when the machine has 64 and 255 possible CPUs (QEMU's pc
+# machine takes at most 255); 2 CPUs are covered by test-kmod.
+test-kmod-memory: kmod $(FLOOD)
+	@for n in 64 255; do \
+		$(VM) --max-cpus $$n --mem 2048 --timeout 900 -- \
+			python3 tests/kmod/test_kmod.py memory_per_user_within_budget || exit 1; \
+	done
 
 test: deps
 	$(MAKE) all
@@ -75,4 +84,4 @@ clean:
 	$(MAKE) -C kmod clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps kmod kmod-check test-traffic test-kmod test run bench bench-kmod clean
+.PHONY: all deps kmod kmod-check test-traffic test-kmod test-kmod-memory test run bench bench-kmod clean

@@ -15,7 +15,7 @@
 
 #define LNB_BPF_FS		"/sys/fs/bpf"
 #define LNB_BPF_PIN_PARENT	LNB_BPF_FS "/linubia"
-#define LNB_BPF_PIN_VERSION	"v2"
+#define LNB_BPF_PIN_VERSION	"v3"
 #define LNB_BPF_PIN_DIR		LNB_BPF_PIN_PARENT "/" LNB_BPF_PIN_VERSION
 
 /* Pin names under LNB_BPF_PIN_DIR: the maps keep their own names. */

@@ -115,23 +115,28 @@ static unsigned int lnb_segs(const struct sk_buff *skb,
 	return DIV_ROUND_UP(payload, shinfo->gso_size);
 }
 
-/* The UID owning a (possibly mini) socket, or why there is none. */
-static u32 lnb_sock_uid(const struct sock *sk, enum linubia_stat *why)
+/*
+ * The full socket owning a (possibly mini) socket and its UID, or NULL and
+ * why there is none.
+ */
+static struct sock *lnb_sock_owner(struct sock *sk, u32 *uid,
+				   enum linubia_stat *why)
 {
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		*why = LINUBIA_S_UNATTR_TIME_WAIT;
-		return LINUBIA_UID_UNATTRIBUTED;
+		return NULL;
 	}
-	sk = sk_to_full_sk((struct sock *)sk);	/* request sock -> listener */
+	sk = sk_to_full_sk(sk);	/* request sock -> listener */
 	if (!sk || !sk_fullsock(sk)) {
 		*why = LINUBIA_S_UNATTR_NO_SOCKET;
-		return LINUBIA_UID_UNATTRIBUTED;
+		return NULL;
 	}
 	if (sk->sk_kern_sock) {
 		*why = LINUBIA_S_UNATTR_KERNEL;
-		return LINUBIA_UID_UNATTRIBUTED;
+		return NULL;
 	}
-	return from_kuid_munged(&init_user_ns, sk->sk_uid);
+	*uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
+	return sk;
 }
 
 static struct sock *lnb_lookup_ingress(struct sk_buff *skb,
@@ -143,10 +148,13 @@ static struct sock *lnb_lookup_ingress(struct sk_buff *skb,
 	return nf_sk_lookup_slow_v6(state->net, skb, state->in);
 }
 
-static u32 lnb_owner_uid(struct sk_buff *skb, const struct nf_hook_state *state,
-			 enum linubia_stat *why)
+/* The record to charge for @skb; *why is set when it is not its owner's. */
+static struct lnb_user *lnb_charge_to(struct sk_buff *skb,
+				      const struct nf_hook_state *state,
+				      enum linubia_stat *why)
 {
-	struct sock *sk = skb->sk;
+	struct sock *sk = skb->sk, *owner;
+	struct lnb_user *user;
 	bool referenced = false;
 	u32 uid;
 
@@ -161,12 +169,13 @@ static u32 lnb_owner_uid(struct sk_buff *skb, const struct nf_hook_state *state,
 	}
 	if (!sk) {
 		*why = LINUBIA_S_UNATTR_NO_SOCKET;
-		return LINUBIA_UID_UNATTRIBUTED;
+		return lnb_unattributed();
 	}
-	uid = lnb_sock_uid(sk, why);
+	owner = lnb_sock_owner(sk, &uid, why);
+	user = owner ? lnb_user_get(uid, owner, why) : lnb_unattributed();
 	if (referenced)
 		sock_gen_put(sk);
-	return uid;
+	return user;
 }
 
 static bool lnb_skip_loopback(const struct nf_hook_state *state)
@@ -177,16 +186,18 @@ static bool lnb_skip_loopback(const struct nf_hook_state *state)
 	return dev && (dev->flags & IFF_LOOPBACK) && !lnb_count_loopback();
 }
 
+/* No reason yet: the packet is its owner's. */
+#define LNB_NO_REASON	LINUBIA_STAT_COUNT
+
 static unsigned int lnb_hook(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state)
 {
-	enum linubia_stat why = LINUBIA_S_UNATTR_NO_SOCKET;
+	enum linubia_stat why = LNB_NO_REASON;
 	enum linubia_dir dir;
 	struct lnb_user *user;
 	struct lnb_pkt pkt;
 	unsigned int segs;
 	u64 bytes;
-	u32 uid;
 
 	if (lnb_skip_loopback(state))
 		return NF_ACCEPT;
@@ -200,17 +211,11 @@ static unsigned int lnb_hook(void *priv, struct sk_buff *skb,
 	dir = state->hook == NF_INET_LOCAL_OUT ? LINUBIA_DIR_OUT :
 						 LINUBIA_DIR_IN;
 
-	uid = lnb_owner_uid(skb, state, &why);
-	if (uid == LINUBIA_UID_UNATTRIBUTED) {
-		user = lnb_unattributed();
+	user = lnb_charge_to(skb, state, &why);
+	if (unlikely(why != LNB_NO_REASON)) {
 		lnb_stat_add(why, segs);
-	} else {
-		user = lnb_user_get(uid, &why);
-		if (user == lnb_unattributed()) {
-			lnb_stat_add(why, segs);
-			if (why == LINUBIA_S_UNATTR_TABLE_FULL)
-				lnb_stat_add(LINUBIA_S_TABLE_FULL_BYTES, bytes);
-		}
+		if (why == LINUBIA_S_UNATTR_TABLE_FULL)
+			lnb_stat_add(LINUBIA_S_TABLE_FULL_BYTES, bytes);
 	}
 	lnb_user_add(user, LINUBIA_COUNTER(dir, pkt.family, pkt.proto,
 					   LINUBIA_UNIT_BYTES), bytes, segs);

@@ -6,42 +6,85 @@
 #ifndef LINUBIA_INTERNAL_H
 #define LINUBIA_INTERNAL_H
 
-#include <linux/types.h>
+#include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/seqlock.h>
+#include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/linubia.h>
 
-/* One CPU's share of a record's counters (as nft_counter.c). */
+struct sock;
+struct net;
+struct cred;
+struct sk_buff;
+
+/* One CPU's share of a hot record's counters (as nft_counter.c). */
 struct lnb_pcpu {
-	u64 c[LINUBIA_COUNTER_COUNT];
+	u64_stats_t c[LINUBIA_COUNTER_COUNT];
 	struct u64_stats_sync syncp;
 };
 
-/* The record of one UID.  Never freed while the module is loaded. */
+/* "Not delegated" in lnb_user.delegated_by: no user can own that UID. */
+#define LNB_NOT_DELEGATED	LINUBIA_UID_UNATTRIBUTED
+
+/*
+ * The record of one UID.  Never freed while the module is loaded.  Its
+ * counters live in one of two places (counters.c): a hot record has a
+ * per-CPU block (lock-free adds), a cold one only the shared atomics.
+ * Amounts = cold + the sum of the per-CPU shares.
+ */
 struct lnb_user {
 	struct hlist_node node;		/* in its bucket, RCU, tail-added */
 	u32 uid;			/* in the initial user namespace */
+	u32 delegated_by;		/* LNB_NOT_DELEGATED, or its delegating user */
+	atomic_t nr_delegated;		/* records of UIDs this user delegated */
 	u64 first_seen_ns;		/* CLOCK_REALTIME */
-	u64 last_reset_ns;		/* CLOCK_REALTIME, 0 = never */
-	struct lnb_pcpu __percpu *pcpu;
-	bool own_pcpu;			/* else a slot of a reserve block */
+	seqcount_t reset_seq;		/* readers see a reset whole or not at all */
+	u64 last_reset_ns;		/* CLOCK_REALTIME, 0 = never; under reset_seq */
+	struct lnb_pcpu __percpu *hot;	/* NULL: cold (set once, before insert) */
+	atomic64_t cold[LINUBIA_COUNTER_COUNT];
 };
 
-/* table.c: the UID hash table, records, global statistics. */
-int lnb_table_init(unsigned int *max_users);
-void lnb_table_destroy(void);
-struct lnb_user *lnb_user_lookup(u32 uid);
-struct lnb_user *lnb_user_get(u32 uid, enum linubia_stat *why_unattributed);
-struct lnb_user *lnb_unattributed(void);
+/* counters.c: where a record's amounts live, read and reset. */
 void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
 		  u64 bytes, u64 packets);
-void lnb_user_read(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT]);
-int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT]);
+void lnb_user_read(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT],
+		   u64 *last_reset_ns);
+u64 lnb_user_reset_locked(struct lnb_user *u, u64 seen[LINUBIA_COUNTER_COUNT]);
+void lnb_pcpu_init(struct lnb_pcpu __percpu *pcpu);
+
+/* reserve.c: fresh records and hot counter blocks, made in process context. */
+int lnb_reserve_init(unsigned int max_records, unsigned int max_hot);
+void lnb_reserve_destroy(void);
+struct lnb_user *lnb_reserve_take(u32 uid);
+void lnb_reserve_put(struct lnb_user *u);
+void lnb_record_free(struct lnb_user *u);
+struct lnb_user *lnb_record_alloc(u32 uid, gfp_t gfp);
+unsigned int lnb_hot_capacity(void);
+unsigned int lnb_nr_hot(void);
+size_t lnb_record_bytes(void);
+size_t lnb_hot_bytes(void);
+
+/* delegate.c: who delegated the UID of a socket (user namespaces). */
+u32 lnb_delegator(struct sock *sk, u32 uid);
+void lnb_delegate_destroy(void);
+
+/* table.c: the UID hash table, records, global statistics. */
+int lnb_table_init(unsigned int *max_users, int *max_delegated);
+void lnb_table_destroy(void);
+struct lnb_user *lnb_user_lookup(u32 uid);
+struct lnb_user *lnb_user_get(u32 uid, struct sock *sk,
+			      enum linubia_stat *why_unattributed);
+struct lnb_user *lnb_unattributed(void);
+int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT], u64 *reset_ns);
 void lnb_reset_all(void);
 void lnb_stat_add(enum linubia_stat stat, u64 val);
 void lnb_stats_read(u64 out[LINUBIA_STAT_COUNT]);
 unsigned int lnb_nr_records(void);
+unsigned int lnb_nr_delegated(void);
 unsigned int lnb_max_users(void);
+unsigned int lnb_max_delegated(void);
+int lnb_set_max_delegated(unsigned int max);
 unsigned int lnb_nr_buckets(void);
 struct hlist_head *lnb_bucket(unsigned int i);
 
@@ -54,6 +97,10 @@ int lnb_netlink_init(void);
 void lnb_netlink_exit(void);
 int lnb_procfs_init(void);
 void lnb_procfs_exit(void);
+
+/* access.c: who may read everything, reset and configure. */
+bool lnb_admin_file(const struct file *file, const struct net *net);
+u32 lnb_file_uid(const struct file *file);
 
 /* main.c: runtime configuration. */
 bool lnb_count_loopback(void);

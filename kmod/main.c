@@ -7,6 +7,7 @@
 #include <linux/build_bug.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/netdevice.h>
 #include <net/genetlink.h>
 
 #include "internal.h"
@@ -19,7 +20,12 @@ MODULE_PARM_DESC(count_loopback,
 static unsigned int max_users;
 module_param(max_users, uint, 0444);
 MODULE_PARM_DESC(max_users,
-		 "Maximum user records; 0 = as many as fit in 64 MiB on this machine (default)");
+		 "Maximum user records, up to 4194304; 0 = as many as fit in 32 MiB (default)");
+
+static int max_delegated = -1;
+module_param(max_delegated, int, 0444);
+MODULE_PARM_DESC(max_delegated,
+		 "Records for the UIDs one user delegates (user namespaces, subordinate UIDs), 0 .. max_users; -1 = 1024 or max_users if smaller (default; also settable over netlink)");
 
 bool lnb_count_loopback(void)
 {
@@ -49,7 +55,7 @@ static int __init lnb_init(void)
 	int err;
 
 	lnb_check_layout();
-	err = lnb_table_init(&max_users);
+	err = lnb_table_init(&max_users, &max_delegated);
 	if (err)
 		return err;
 	err = lnb_hooks_init();
@@ -67,6 +73,7 @@ err_procfs:
 	lnb_procfs_exit();
 err_hooks:
 	lnb_hooks_exit();
+	synchronize_net();
 err_table:
 	lnb_table_destroy();
 	return err;
@@ -76,7 +83,9 @@ static void __exit lnb_exit(void)
 {
 	lnb_netlink_exit();
 	lnb_procfs_exit();
-	lnb_hooks_exit();	/* waits for packets still in the hooks */
+	lnb_hooks_exit();
+	/* Packets still in a hook and RCU readers are done after this. */
+	synchronize_net();
 	lnb_table_destroy();
 }
 

@@ -9,6 +9,7 @@
 #include <linux/rculist.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "compat.h"
 #include "internal.h"
@@ -17,6 +18,7 @@ static const struct nla_policy lnb_policy[LINUBIA_A_MAX + 1] = {
 	[LINUBIA_A_UID]			= { .type = NLA_U32 },
 	[LINUBIA_A_RESET_ALL]		= { .type = NLA_FLAG },
 	[LINUBIA_A_COUNT_LOOPBACK]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[LINUBIA_A_MAX_DELEGATED]	= { .type = NLA_U32 },
 	/* Reply-only attributes are refused in requests. */
 	[LINUBIA_A_FIRST_SEEN_NS]	= { .type = NLA_REJECT },
 	[LINUBIA_A_LAST_RESET_NS]	= { .type = NLA_REJECT },
@@ -24,18 +26,38 @@ static const struct nla_policy lnb_policy[LINUBIA_A_MAX + 1] = {
 	[LINUBIA_A_USERS]		= { .type = NLA_REJECT },
 	[LINUBIA_A_MAX_USERS]		= { .type = NLA_REJECT },
 	[LINUBIA_A_STATS]		= { .type = NLA_REJECT },
+	[LINUBIA_A_DELEGATED_BY]	= { .type = NLA_REJECT },
+	[LINUBIA_A_DELEGATED_USERS]	= { .type = NLA_REJECT },
 };
 
 static struct genl_family lnb_family;
 
-static bool lnb_is_admin(const struct sk_buff *skb)
+/* The requesting socket: its opener decides (access.c). */
+static struct sock *lnb_requester(const struct sk_buff *skb)
 {
-	return netlink_capable(skb, CAP_NET_ADMIN);
+	return NETLINK_CB(skb).sk;
 }
 
-static u32 lnb_caller_uid(void)
+static bool lnb_is_admin(const struct sk_buff *skb)
 {
-	return from_kuid_munged(&init_user_ns, current_fsuid());
+	struct sock *sk = lnb_requester(skb);
+
+	return lnb_admin_file(sk->sk_socket->file, sock_net(sk));
+}
+
+static u32 lnb_caller_uid(const struct sk_buff *skb)
+{
+	return lnb_file_uid(lnb_requester(skb)->sk_socket->file);
+}
+
+/* Reset and configuration: admins only, with a message saying why not. */
+static int lnb_need_admin(const struct sk_buff *skb, struct genl_info *info)
+{
+	if (lnb_is_admin(skb))
+		return 0;
+	NL_SET_ERR_MSG_MOD(info->extack,
+			   "needs CAP_NET_ADMIN in the initial user and network namespace");
+	return -EPERM;
 }
 
 /* A nest of u64 values whose attribute type is index + 1, zeros omitted. */
@@ -62,7 +84,8 @@ static int lnb_put_u64_nest(struct sk_buff *skb, int type, const u64 *vals,
 }
 
 static int lnb_put_record(struct sk_buff *skb, const struct lnb_user *u,
-			  const u64 *c, u32 portid, u32 seq, int flags, u8 cmd)
+			  const u64 *c, u64 last_reset_ns, u32 portid, u32 seq,
+			  int flags, u8 cmd)
 {
 	void *hdr;
 
@@ -72,8 +95,10 @@ static int lnb_put_record(struct sk_buff *skb, const struct lnb_user *u,
 	if (nla_put_u32(skb, LINUBIA_A_UID, u->uid) ||
 	    nla_put_u64_64bit(skb, LINUBIA_A_FIRST_SEEN_NS, u->first_seen_ns,
 			      LINUBIA_A_PAD) ||
-	    nla_put_u64_64bit(skb, LINUBIA_A_LAST_RESET_NS,
-			      READ_ONCE(u->last_reset_ns), LINUBIA_A_PAD) ||
+	    nla_put_u64_64bit(skb, LINUBIA_A_LAST_RESET_NS, last_reset_ns,
+			      LINUBIA_A_PAD) ||
+	    (u->delegated_by != LNB_NOT_DELEGATED &&
+	     nla_put_u32(skb, LINUBIA_A_DELEGATED_BY, u->delegated_by)) ||
 	    lnb_put_u64_nest(skb, LINUBIA_A_COUNTERS, c, LINUBIA_COUNTER_COUNT,
 			     true)) {
 		genlmsg_cancel(skb, hdr);
@@ -86,24 +111,25 @@ static int lnb_put_record(struct sk_buff *skb, const struct lnb_user *u,
 static int lnb_put_user(struct sk_buff *skb, const struct lnb_user *u,
 			u32 portid, u32 seq, int flags)
 {
-	u64 c[LINUBIA_COUNTER_COUNT];
+	u64 c[LINUBIA_COUNTER_COUNT], last_reset_ns;
 
-	lnb_user_read(u, c);
-	return lnb_put_record(skb, u, c, portid, seq, flags,
+	lnb_user_read(u, c, &last_reset_ns);
+	return lnb_put_record(skb, u, c, last_reset_ns, portid, seq, flags,
 			      LINUBIA_CMD_GET_USER);
 }
 
 /*
  * Dump cursor in cb->args: [0] bucket, [1] index in the bucket (stable,
  * records are tail-added and never removed), [2] 0 for an admin, else the
- * caller's UID + 1: such a caller sees only its own record.
+ * caller's UID + 1: such a caller sees only its own record.  Decided once,
+ * at the start of the dump, from the requesting socket's opener.
  */
 enum { LNB_CB_BUCKET, LNB_CB_INDEX, LNB_CB_ONLY_UID };
 
 static int lnb_dump_start(struct netlink_callback *cb)
 {
 	cb->args[LNB_CB_ONLY_UID] =
-		lnb_is_admin(cb->skb) ? 0 : (unsigned long)lnb_caller_uid() + 1;
+		lnb_is_admin(cb->skb) ? 0 : (unsigned long)lnb_caller_uid(cb->skb) + 1;
 	return 0;
 }
 
@@ -174,9 +200,9 @@ static int lnb_get_user(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	uid = nla_get_u32(info->attrs[LINUBIA_A_UID]);
-	if (uid != lnb_caller_uid() && !lnb_is_admin(skb)) {
+	if (uid != lnb_caller_uid(skb) && !lnb_is_admin(skb)) {
 		NL_SET_ERR_MSG_MOD(info->extack,
-				   "reading another user's record needs CAP_NET_ADMIN");
+				   "reading another user's record needs CAP_NET_ADMIN in the initial user and network namespace");
 		return -EPERM;
 	}
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -199,7 +225,7 @@ static int lnb_get_user(struct sk_buff *skb, struct genl_info *info)
 /* Reset one UID, replying with the counters it cleared. */
 static int lnb_reset_one(struct genl_info *info, struct nlattr *attr)
 {
-	u64 cleared[LINUBIA_COUNTER_COUNT];
+	u64 cleared[LINUBIA_COUNTER_COUNT], last_reset_ns;
 	u32 uid = nla_get_u32(attr);
 	struct sk_buff *msg;
 	struct lnb_user *u;
@@ -208,15 +234,15 @@ static int lnb_reset_one(struct genl_info *info, struct nlattr *attr)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	if (lnb_user_reset(uid, cleared)) {
+	if (lnb_user_reset(uid, cleared, &last_reset_ns)) {
 		nlmsg_free(msg);
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no record for this UID");
 		return -ENOENT;
 	}
 	rcu_read_lock();
 	u = lnb_user_lookup(uid);	/* records are never removed */
-	err = lnb_put_record(msg, u, cleared, info->snd_portid, info->snd_seq,
-			     0, LINUBIA_CMD_RESET);
+	err = lnb_put_record(msg, u, cleared, last_reset_ns, info->snd_portid,
+			     info->snd_seq, 0, LINUBIA_CMD_RESET);
 	rcu_read_unlock();
 	if (err) {
 		nlmsg_free(msg);
@@ -229,7 +255,10 @@ static int lnb_reset(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *uid = info->attrs[LINUBIA_A_UID];
 	bool all = nla_get_flag(info->attrs[LINUBIA_A_RESET_ALL]);
+	int err = lnb_need_admin(skb, info);
 
+	if (err)
+		return err;
 	if (!!uid == all) {
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "reset needs exactly one of LINUBIA_A_UID and LINUBIA_A_RESET_ALL");
@@ -281,6 +310,8 @@ static int lnb_get_stats(struct sk_buff *skb, struct genl_info *info)
 	lnb_stats_read(stats);
 	err = nla_put_u32(msg, LINUBIA_A_USERS, lnb_nr_records()) ||
 	      nla_put_u32(msg, LINUBIA_A_MAX_USERS, lnb_max_users()) ||
+	      nla_put_u32(msg, LINUBIA_A_DELEGATED_USERS, lnb_nr_delegated()) ||
+	      nla_put_u32(msg, LINUBIA_A_MAX_DELEGATED, lnb_max_delegated()) ||
 	      lnb_put_u64_nest(msg, LINUBIA_A_STATS, stats, LINUBIA_STAT_COUNT,
 			       false);
 	return lnb_reply_end(msg, hdr, info, err);
@@ -296,19 +327,33 @@ static int lnb_get_config(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	err = nla_put_u8(msg, LINUBIA_A_COUNT_LOOPBACK, lnb_count_loopback()) ||
-	      nla_put_u32(msg, LINUBIA_A_MAX_USERS, lnb_max_users());
+	      nla_put_u32(msg, LINUBIA_A_MAX_USERS, lnb_max_users()) ||
+	      nla_put_u32(msg, LINUBIA_A_MAX_DELEGATED, lnb_max_delegated());
 	return lnb_reply_end(msg, hdr, info, err);
 }
 
+/* Every value is checked before any is applied: all or nothing. */
 static int lnb_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *loopback = info->attrs[LINUBIA_A_COUNT_LOOPBACK];
+	struct nlattr *max_delegated = info->attrs[LINUBIA_A_MAX_DELEGATED];
+	int err = lnb_need_admin(skb, info);
 
-	if (!loopback) {
+	if (err)
+		return err;
+	if (!loopback && !max_delegated) {
 		NL_SET_ERR_MSG_MOD(info->extack, "no setting given");
 		return -EINVAL;
 	}
-	lnb_set_count_loopback(nla_get_u8(loopback));
+	if (max_delegated && nla_get_u32(max_delegated) > lnb_max_users()) {
+		NL_SET_ERR_MSG_ATTR(info->extack, max_delegated,
+				    "max_delegated must not exceed max_users");
+		return -ERANGE;
+	}
+	if (max_delegated)
+		lnb_set_max_delegated(nla_get_u32(max_delegated));
+	if (loopback)
+		lnb_set_count_loopback(nla_get_u8(loopback));
 	return 0;
 }
 
@@ -321,7 +366,6 @@ static const struct genl_ops lnb_ops[] = {
 	}, {
 		.cmd = LINUBIA_CMD_RESET,
 		.doit = lnb_reset,
-		.flags = GENL_ADMIN_PERM,
 	}, {
 		.cmd = LINUBIA_CMD_GET_STATS,
 		.doit = lnb_get_stats,
@@ -331,7 +375,6 @@ static const struct genl_ops lnb_ops[] = {
 	}, {
 		.cmd = LINUBIA_CMD_SET_CONFIG,
 		.doit = lnb_set_config,
-		.flags = GENL_ADMIN_PERM,
 	},
 };
 
@@ -340,13 +383,12 @@ static struct genl_family lnb_family __ro_after_init = {
 	.version = LINUBIA_GENL_VERSION,
 	.maxattr = LINUBIA_A_MAX,
 	.policy = lnb_policy,
+	/* Containers may read their own record; the rest is init_net only. */
 	.netnsok = true,
 	.module = THIS_MODULE,
 	.ops = lnb_ops,
 	.n_ops = ARRAY_SIZE(lnb_ops),
-#if LNB_HAVE_RESV_START_OP
-	.resv_start_op = LINUBIA_CMD_MAX + 1,
-#endif
+	/* resv_start_op 0: every command strictly validated (a new family). */
 };
 
 int lnb_netlink_init(void)

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * /proc/linubia: the records as a text table for `cat`, one line per UID,
- * header generated from the UAPI counter list.  Mode 0400: root only.
+ * header generated from the UAPI counter list.  Mode 0400, and the opener
+ * must be an admin (access.c): uid 0 in a container without capabilities,
+ * or in its own network namespace, reads nothing.
  * Columns: uid first_seen_ns last_reset_ns <the counters in index order>.
  */
+#include <linux/fs.h>
+#include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
+#include <linux/sched.h>
 #include <linux/rculist.h>
 #include <linux/seq_file.h>
 
@@ -81,7 +86,7 @@ static void lnb_proc_stop(struct seq_file *m, void *v)
 
 static int lnb_proc_show(struct seq_file *m, void *v)
 {
-	u64 c[LINUBIA_COUNTER_COUNT];
+	u64 c[LINUBIA_COUNTER_COUNT], last_reset_ns;
 	const struct lnb_user *u = v;
 	unsigned int i;
 
@@ -92,9 +97,8 @@ static int lnb_proc_show(struct seq_file *m, void *v)
 		seq_putc(m, '\n');
 		return 0;
 	}
-	lnb_user_read(u, c);
-	seq_printf(m, "%u %llu %llu", u->uid, u->first_seen_ns,
-		   READ_ONCE(u->last_reset_ns));
+	lnb_user_read(u, c, &last_reset_ns);
+	seq_printf(m, "%u %llu %llu", u->uid, u->first_seen_ns, last_reset_ns);
 	for (i = 0; i < LINUBIA_COUNTER_COUNT; i++)
 		seq_printf(m, " %llu", c[i]);
 	seq_putc(m, '\n');
@@ -108,11 +112,24 @@ static const struct seq_operations lnb_proc_ops = {
 	.show = lnb_proc_show,
 };
 
+static int lnb_proc_open(struct inode *inode, struct file *file)
+{
+	if (!lnb_admin_file(file, current->nsproxy->net_ns))
+		return -EPERM;
+	return seq_open_private(file, &lnb_proc_ops, sizeof(struct lnb_proc_iter));
+}
+
+static const struct proc_ops lnb_proc_fops = {
+	.proc_open = lnb_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = seq_release_private,
+};
+
 int lnb_procfs_init(void)
 {
 	BUILD_BUG_ON(ARRAY_SIZE(lnb_counter_names) != LINUBIA_COUNTER_COUNT);
-	if (!proc_create_seq_private("linubia", 0400, NULL, &lnb_proc_ops,
-				     sizeof(struct lnb_proc_iter), NULL))
+	if (!proc_create("linubia", 0400, NULL, &lnb_proc_fops))
 		return -ENOMEM;
 	return 0;
 }

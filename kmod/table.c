@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The UID table: a fixed-size hash of records with RCU lookups, per-CPU
- * counters updated without locks, and inserts under a spinlock only for a
- * UID not seen before.  Records live until the module is unloaded, so the
- * hot path never takes a reference.  New records come from a reserve that
- * a work item refills in process context, their per-CPU counters carved
- * out of blocks of LNB_BLOCK slots: in softirq, alloc_percpu_gfp() can only
- * use already populated percpu chunks, and one allocation per record could
- * not keep up with a burst of new UIDs (0.5-2 % failed at 30k-100k).
+ * The UID table: a fixed-size hash of records with RCU lookups, inserts
+ * under a spinlock only for a UID not seen before.  Records live until the
+ * module is unloaded, so the hot path never takes a reference.  Records of
+ * delegated UIDs (delegate.c) are bounded per delegating user and, all
+ * together, to half the table, so users of the host always find room.
  */
 #include <linux/hash.h>
-#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -18,27 +14,20 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "internal.h"
 
-/* The default max_users keeps records and buckets within this budget. */
+/*
+ * The default max_users and the hot blocks each get half of this budget:
+ * records cost ~0.3 KiB whatever the CPU count, hot blocks 256 bytes per
+ * possible CPU (so 64 CPUs get 2048 hot records, 256 CPUs 512).
+ */
 #define LNB_TABLE_BUDGET	(64UL << 20)
 #define LNB_MAX_USERS_CAP	(1U << 22)
-/* Preallocated records for new UIDs; refilled when half are used. */
-#define LNB_RESERVE		1024
-/* Counter slots per percpu block (16 KiB: well below PCPU_MIN_UNIT_SIZE). */
-#define LNB_BLOCK		64
-
-/* A percpu allocation holding the counters of LNB_BLOCK records. */
-struct lnb_block {
-	struct list_head node;
-	struct lnb_pcpu __percpu *slots;
-};
 
 struct lnb_stats_pcpu {
-	u64 s[LINUBIA_STAT_COUNT];
+	u64_stats_t s[LINUBIA_STAT_COUNT];
 	struct u64_stats_sync syncp;
 };
 
@@ -46,16 +35,13 @@ static struct {
 	struct hlist_head *buckets;
 	unsigned int bits;
 	unsigned int max_users;		/* user records, unattributed excluded */
+	unsigned int max_delegated;	/* per delegating user */
 	atomic_t nr_records;		/* including the unattributed record */
+	atomic_t nr_delegated;		/* records of delegated UIDs */
 	spinlock_t insert_lock;		/* writers of the bucket lists */
 	struct mutex reset_lock;	/* serialises resets: fetch + subtract */
 	struct lnb_user *unattributed;
 	struct lnb_stats_pcpu __percpu *stats;
-	spinlock_t reserve_lock;
-	unsigned int nr_reserve;
-	struct lnb_user *reserve[LNB_RESERVE];
-	struct work_struct refill;
-	struct list_head blocks;	/* touched by the refill work only */
 } tbl;
 
 static struct hlist_head *lnb_bucket_of(u32 uid)
@@ -78,142 +64,32 @@ unsigned int lnb_nr_records(void)
 	return atomic_read(&tbl.nr_records);
 }
 
+unsigned int lnb_nr_delegated(void)
+{
+	return atomic_read(&tbl.nr_delegated);
+}
+
 unsigned int lnb_max_users(void)
 {
 	return tbl.max_users;
 }
 
-struct lnb_user *lnb_unattributed(void)
+unsigned int lnb_max_delegated(void)
 {
-	return tbl.unattributed;
+	return READ_ONCE(tbl.max_delegated);
 }
 
-/* Bytes one record costs: the struct, one counter block per CPU, a bucket. */
-static size_t lnb_bytes_per_user(void)
+int lnb_set_max_delegated(unsigned int max)
 {
-	return kmalloc_size_roundup(sizeof(struct lnb_user)) +
-	       sizeof(struct lnb_pcpu) * num_possible_cpus() +
-	       sizeof(struct hlist_head);
-}
-
-static void lnb_pcpu_init(struct lnb_pcpu __percpu *pcpu)
-{
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(pcpu, cpu)->syncp);
-}
-
-/* A record with counters of its own (init, and the atomic fallback). */
-static struct lnb_user *lnb_user_alloc(u32 uid, gfp_t gfp)
-{
-	struct lnb_user *u;
-
-	u = kzalloc(sizeof(*u), gfp);
-	if (!u)
-		return NULL;
-	u->pcpu = alloc_percpu_gfp(struct lnb_pcpu, gfp);
-	if (!u->pcpu) {
-		kfree(u);
-		return NULL;
-	}
-	u->own_pcpu = true;
-	lnb_pcpu_init(u->pcpu);
-	u->uid = uid;
-	u->first_seen_ns = ktime_get_real_ns();
-	return u;
-}
-
-/* Block slots are freed with their block, in lnb_table_destroy(). */
-static void lnb_user_free(struct lnb_user *u)
-{
-	if (u->own_pcpu)
-		free_percpu(u->pcpu);
-	kfree(u);
-}
-
-/* Room left in the reserve, without growing past max_users records. */
-static unsigned int lnb_reserve_room(void)
-{
-	unsigned int used, room;
-
-	spin_lock_bh(&tbl.reserve_lock);
-	used = atomic_read(&tbl.nr_records) + tbl.nr_reserve;
-	room = LNB_RESERVE - tbl.nr_reserve;
-	spin_unlock_bh(&tbl.reserve_lock);
-	if (used >= tbl.max_users + 1)
-		return 0;
-	return min(room, tbl.max_users + 1 - used);
-}
-
-/* Put a fresh, unused record back in the reserve (or free it). */
-static void lnb_reserve_put(struct lnb_user *u)
-{
-	spin_lock_bh(&tbl.reserve_lock);
-	if (tbl.nr_reserve < LNB_RESERVE) {
-		tbl.reserve[tbl.nr_reserve++] = u;
-		u = NULL;
-	}
-	spin_unlock_bh(&tbl.reserve_lock);
-	if (u)
-		lnb_user_free(u);
-}
-
-/* One block of counters and up to LNB_BLOCK records using its slots. */
-static int lnb_reserve_add_block(unsigned int n)
-{
-	struct lnb_block *b;
-	struct lnb_user *u;
-	unsigned int i;
-
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
-	if (!b)
-		return -ENOMEM;
-	b->slots = __alloc_percpu(sizeof(struct lnb_pcpu) * LNB_BLOCK,
-				  __alignof__(struct lnb_pcpu));
-	if (!b->slots) {
-		kfree(b);
-		return -ENOMEM;
-	}
-	list_add(&b->node, &tbl.blocks);
-	for (i = 0; i < min_t(unsigned int, n, LNB_BLOCK); i++) {
-		u = kzalloc(sizeof(*u), GFP_KERNEL);
-		if (!u)
-			return -ENOMEM;
-		u->pcpu = b->slots + i;
-		lnb_pcpu_init(u->pcpu);
-		lnb_reserve_put(u);
-	}
+	if (max > tbl.max_users)
+		return -ERANGE;
+	WRITE_ONCE(tbl.max_delegated, max);
 	return 0;
 }
 
-/* Process context: top the reserve up with sleeping allocations. */
-static void lnb_reserve_refill(struct work_struct *work)
+struct lnb_user *lnb_unattributed(void)
 {
-	unsigned int room;
-
-	while ((room = lnb_reserve_room()) && !lnb_reserve_add_block(room))
-		cond_resched();
-}
-
-/* A fresh record for @uid without allocating, or NULL if none is left. */
-static struct lnb_user *lnb_reserve_take(u32 uid)
-{
-	struct lnb_user *u = NULL;
-	unsigned int left;
-
-	spin_lock_bh(&tbl.reserve_lock);
-	if (tbl.nr_reserve)
-		u = tbl.reserve[--tbl.nr_reserve];
-	left = tbl.nr_reserve;
-	spin_unlock_bh(&tbl.reserve_lock);
-	if (left < LNB_RESERVE / 2)
-		schedule_work(&tbl.refill);
-	if (u) {
-		u->uid = uid;
-		u->first_seen_ns = ktime_get_real_ns();
-	}
-	return u;
+	return tbl.unattributed;
 }
 
 /* Caller holds rcu_read_lock() or insert_lock. */
@@ -235,34 +111,49 @@ static void lnb_insert_locked(struct lnb_user *u)
 	atomic_inc(&tbl.nr_records);
 }
 
-/*
- * The record to charge for @uid, made on first sight.  Never NULL: when the
- * table is full or memory is short, the unattributed record is returned and
- * *why_unattributed says why.  Caller holds rcu_read_lock(); any context.
- */
-struct lnb_user *lnb_user_get(u32 uid, enum linubia_stat *why_unattributed)
+/* May @owner's delegation make one more record?  insert_lock held. */
+static bool lnb_delegation_fits(struct lnb_user *owner)
 {
-	struct lnb_user *u, *fresh;
+	return atomic_read(&owner->nr_delegated) < lnb_max_delegated() &&
+	       atomic_read(&tbl.nr_delegated) < tbl.max_users / 2;
+}
 
-	u = lnb_user_lookup(uid);
-	if (likely(u))
-		return u;
+/*
+ * Make @uid's record, charged to its delegating user (if any).  Returns the
+ * record to charge; *why is set when that is not @uid's own record.
+ */
+static noinline struct lnb_user *lnb_user_make(u32 uid, struct sock *sk,
+					       enum linubia_stat *why)
+{
+	u32 by = sk ? lnb_delegator(sk, uid) : LNB_NOT_DELEGATED;
+	struct lnb_user *owner = NULL, *u, *fresh;
 
+	if (by != LNB_NOT_DELEGATED) {
+		owner = lnb_user_get(by, NULL, why);
+		if (owner == tbl.unattributed)
+			return owner;
+		if (!lnb_delegation_fits(owner))
+			goto over_bound;
+	}
 	if (atomic_read(&tbl.nr_records) > tbl.max_users) {
-		*why_unattributed = LINUBIA_S_UNATTR_TABLE_FULL;
+		*why = LINUBIA_S_UNATTR_TABLE_FULL;
 		return tbl.unattributed;
 	}
 	fresh = lnb_reserve_take(uid);
-	if (!fresh)
-		fresh = lnb_user_alloc(uid, GFP_ATOMIC | __GFP_NOWARN);
 	if (!fresh) {
-		*why_unattributed = LINUBIA_S_UNATTR_NO_MEMORY;
+		*why = LINUBIA_S_UNATTR_NO_MEMORY;
 		return tbl.unattributed;
 	}
+	fresh->delegated_by = by;
 
 	spin_lock_bh(&tbl.insert_lock);
 	u = lnb_user_lookup(uid);
-	if (!u && atomic_read(&tbl.nr_records) <= tbl.max_users) {
+	if (!u && atomic_read(&tbl.nr_records) <= tbl.max_users &&
+	    (!owner || lnb_delegation_fits(owner))) {
+		if (owner) {
+			atomic_inc(&owner->nr_delegated);
+			atomic_inc(&tbl.nr_delegated);
+		}
 		lnb_insert_locked(fresh);
 		u = fresh;
 		fresh = NULL;
@@ -270,73 +161,38 @@ struct lnb_user *lnb_user_get(u32 uid, enum linubia_stat *why_unattributed)
 	spin_unlock_bh(&tbl.insert_lock);
 
 	if (fresh)
-		lnb_reserve_put(fresh);	/* another CPU made it first */
-	if (!u) {
-		*why_unattributed = LINUBIA_S_UNATTR_TABLE_FULL;
-		return tbl.unattributed;
-	}
-	return u;
-}
+		lnb_reserve_put(fresh);	/* another CPU made it first, or no room */
+	if (u)
+		return u;
+	if (owner)
+		goto over_bound;
+	*why = LINUBIA_S_UNATTR_TABLE_FULL;
+	return tbl.unattributed;
 
-/* Lock-free per-packet update; BHs off so softirq cannot interleave. */
-void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
-		  u64 bytes, u64 packets)
-{
-	struct lnb_pcpu *pc;
-
-	local_bh_disable();
-	pc = this_cpu_ptr(u->pcpu);
-	u64_stats_update_begin(&pc->syncp);
-	pc->c[bytes_counter] += bytes;
-	pc->c[bytes_counter + 1] += packets;
-	u64_stats_update_end(&pc->syncp);
-	local_bh_enable();
-}
-
-void lnb_user_read(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT])
-{
-	u64 snap[LINUBIA_COUNTER_COUNT];
-	unsigned int start, i;
-	int cpu;
-
-	memset(out, 0, sizeof(u64) * LINUBIA_COUNTER_COUNT);
-	for_each_possible_cpu(cpu) {
-		const struct lnb_pcpu *pc = per_cpu_ptr(u->pcpu, cpu);
-
-		do {
-			start = u64_stats_fetch_begin(&pc->syncp);
-			memcpy(snap, pc->c, sizeof(snap));
-		} while (u64_stats_fetch_retry(&pc->syncp, start));
-		for (i = 0; i < LINUBIA_COUNTER_COUNT; i++)
-			out[i] += snap[i];
-	}
+over_bound:
+	*why = LINUBIA_S_DELEGATED_OVER_BOUND;
+	return owner;
 }
 
 /*
- * Reset = fetch the totals, then subtract exactly what was fetched from this
- * CPU's share.  Increments that land between the two stay counted; the
- * caller holds reset_lock so two resets never subtract the same amount.
+ * The record to charge for @uid, made on first sight.  Never NULL: when the
+ * table is full or memory is short, the unattributed record is returned; a
+ * delegated UID beyond its user's bound gets its delegating user's record.
+ * Either way *why says so (else it is left alone).  @sk: the full socket
+ * owning the packet, for the delegation check (NULL: not delegated).
+ * Caller holds rcu_read_lock(); any context.
  */
-static void lnb_user_reset_locked(struct lnb_user *u,
-				  u64 seen[LINUBIA_COUNTER_COUNT])
+struct lnb_user *lnb_user_get(u32 uid, struct sock *sk, enum linubia_stat *why)
 {
-	struct lnb_pcpu *pc;
-	unsigned int i;
+	struct lnb_user *u = lnb_user_lookup(uid);
 
-	lockdep_assert_held(&tbl.reset_lock);
-	lnb_user_read(u, seen);
-	local_bh_disable();
-	pc = this_cpu_ptr(u->pcpu);
-	u64_stats_update_begin(&pc->syncp);
-	for (i = 0; i < LINUBIA_COUNTER_COUNT; i++)
-		pc->c[i] -= seen[i];
-	u64_stats_update_end(&pc->syncp);
-	local_bh_enable();
-	WRITE_ONCE(u->last_reset_ns, ktime_get_real_ns());
+	if (likely(u))
+		return u;
+	return lnb_user_make(uid, sk, why);
 }
 
 /* Reset one record; @cleared gets exactly what was taken off it. */
-int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT])
+int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT], u64 *reset_ns)
 {
 	struct lnb_user *u;
 
@@ -344,7 +200,7 @@ int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT])
 	rcu_read_lock();
 	u = lnb_user_lookup(uid);
 	if (u)
-		lnb_user_reset_locked(u, cleared);
+		*reset_ns = lnb_user_reset_locked(u, cleared);
 	rcu_read_unlock();
 	mutex_unlock(&tbl.reset_lock);
 	return u ? 0 : -ENOENT;
@@ -374,7 +230,7 @@ void lnb_stat_add(enum linubia_stat stat, u64 val)
 	local_bh_disable();
 	st = this_cpu_ptr(tbl.stats);
 	u64_stats_update_begin(&st->syncp);
-	st->s[stat] += val;
+	u64_stats_add(&st->s[stat], val);
 	u64_stats_update_end(&st->syncp);
 	local_bh_enable();
 }
@@ -391,86 +247,105 @@ void lnb_stats_read(u64 out[LINUBIA_STAT_COUNT])
 
 		do {
 			start = u64_stats_fetch_begin(&st->syncp);
-			memcpy(snap, st->s, sizeof(snap));
+			for (i = 0; i < LINUBIA_STAT_COUNT; i++)
+				snap[i] = u64_stats_read(&st->s[i]);
 		} while (u64_stats_fetch_retry(&st->syncp, start));
 		for (i = 0; i < LINUBIA_STAT_COUNT; i++)
 			out[i] += snap[i];
 	}
 }
 
-/*
- * *max_users == 0 asks for the default: as many records as fit in
- * LNB_TABLE_BUDGET on this machine (it shrinks with the CPU count, since
- * every record holds one counter block per possible CPU).
- */
-int lnb_table_init(unsigned int *max_users)
+/* Bytes one record costs whatever its kind: the record and its bucket. */
+static size_t lnb_cold_bytes(void)
 {
-	unsigned long want = *max_users;
-	int cpu;
+	return sizeof(struct lnb_user) + sizeof(struct hlist_head);
+}
 
+/*
+ * The module parameters, validated here and set to the values in force:
+ * *max_users == 0 asks for as many records as fit in half of
+ * LNB_TABLE_BUDGET; *max_delegated == -1 for the default bound.
+ */
+int lnb_table_init(unsigned int *max_users, int *max_delegated)
+{
+	unsigned long want = *max_users, hot;
+	int cpu, err;
+
+	if (want > LNB_MAX_USERS_CAP) {
+		pr_err("linubia: max_users=%lu is above the limit %u\n",
+		       want, LNB_MAX_USERS_CAP);
+		return -EINVAL;
+	}
 	if (!want)
-		want = LNB_TABLE_BUDGET / lnb_bytes_per_user();
-	want = clamp(want, 1UL, (unsigned long)LNB_MAX_USERS_CAP);
+		want = min_t(unsigned long, LNB_TABLE_BUDGET / 2 / lnb_cold_bytes(),
+			     LNB_MAX_USERS_CAP);
+	if (*max_delegated == -1)
+		*max_delegated = min_t(unsigned long, LINUBIA_DEFAULT_MAX_DELEGATED, want);
+	if (*max_delegated < 0 || *max_delegated > want) {
+		pr_err("linubia: max_delegated=%d is not within 0 .. max_users (%lu)\n",
+		       *max_delegated, want);
+		return -EINVAL;
+	}
 	*max_users = want;
-
 	tbl.max_users = want;
-	tbl.bits = ilog2(roundup_pow_of_two(want));
+	tbl.max_delegated = *max_delegated;
+	/* hash_32(x, 0) would shift by 32: at least two buckets. */
+	tbl.bits = max(1, ilog2(roundup_pow_of_two(want)));
 	tbl.buckets = kvcalloc(1UL << tbl.bits, sizeof(*tbl.buckets),
 			       GFP_KERNEL);
 	if (!tbl.buckets)
 		return -ENOMEM;
 	spin_lock_init(&tbl.insert_lock);
-	spin_lock_init(&tbl.reserve_lock);
 	mutex_init(&tbl.reset_lock);
-	INIT_WORK(&tbl.refill, lnb_reserve_refill);
-	INIT_LIST_HEAD(&tbl.blocks);
 	atomic_set(&tbl.nr_records, 0);
+	atomic_set(&tbl.nr_delegated, 0);
 
+	err = -ENOMEM;
 	tbl.stats = alloc_percpu(struct lnb_stats_pcpu);
 	if (!tbl.stats)
 		goto err_buckets;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(tbl.stats, cpu)->syncp);
 
-	tbl.unattributed = lnb_user_alloc(LINUBIA_UID_UNATTRIBUTED, GFP_KERNEL);
-	if (!tbl.unattributed)
+	hot = min_t(unsigned long, want + 1, LNB_TABLE_BUDGET / 2 /
+		    (sizeof(struct lnb_pcpu) * num_possible_cpus()));
+	err = lnb_reserve_init(want + 1, hot);
+	if (err)
 		goto err_stats;
+	tbl.unattributed = lnb_reserve_take(LINUBIA_UID_UNATTRIBUTED);
+	if (!tbl.unattributed) {
+		err = -ENOMEM;
+		goto err_reserve;
+	}
 	spin_lock_bh(&tbl.insert_lock);
 	lnb_insert_locked(tbl.unattributed);
 	spin_unlock_bh(&tbl.insert_lock);
-	lnb_reserve_refill(NULL);
-	pr_info("linubia: max_users=%lu (%zu bytes per record, %u CPUs)\n",
-		want, lnb_bytes_per_user(), num_possible_cpus());
+	pr_info("linubia: max_users=%lu max_delegated=%u, %u CPUs: %zu bytes per record + %zu per hot record (%lu hot)\n",
+		want, tbl.max_delegated, num_possible_cpus(), lnb_cold_bytes(),
+		lnb_hot_bytes(), hot);
 	return 0;
 
+err_reserve:
+	lnb_reserve_destroy();
 err_stats:
 	free_percpu(tbl.stats);
 err_buckets:
 	kvfree(tbl.buckets);
-	return -ENOMEM;
+	return err;
 }
 
-/*
- * Called after every hook and reader is gone (so nothing schedules the
- * refill any more): no RCU grace period needed.
- */
+/* Called after every hook and reader is gone and a grace period passed. */
 void lnb_table_destroy(void)
 {
-	struct lnb_block *b, *btmp;
 	struct hlist_node *tmp;
 	struct lnb_user *u;
 	unsigned int i;
 
-	cancel_work_sync(&tbl.refill);
-	while (tbl.nr_reserve)
-		lnb_user_free(tbl.reserve[--tbl.nr_reserve]);
 	for (i = 0; i < lnb_nr_buckets(); i++)
 		hlist_for_each_entry_safe(u, tmp, &tbl.buckets[i], node)
-			lnb_user_free(u);
-	list_for_each_entry_safe(b, btmp, &tbl.blocks, node) {
-		free_percpu(b->slots);
-		kfree(b);
-	}
+			lnb_record_free(u);
+	lnb_reserve_destroy();
+	lnb_delegate_destroy();
 	free_percpu(tbl.stats);
 	kvfree(tbl.buckets);
 }

@@ -13,7 +13,7 @@ pkgs=(
 	sparse
 	qemu-system-x86 busybox-static cpio xz-utils
 	libmnl-dev libcmocka-dev valgrind clang llvm
-	iproute2 iputils-ping iperf3 procps util-linux tmux ethtool nftables
+	iproute2 iputils-ping iperf3 procps util-linux tmux ethtool nftables uidmap libcap2-bin
 	snmp snmpd libsnmp-dev smitools
 	libbpf-dev bpftool
 	mrtg libcrypt-des-perl libcrypt-rijndael-perl libdigest-hmac-perl

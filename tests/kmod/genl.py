@@ -67,10 +67,11 @@ class Linubia:
     def close(self):
         self.sock.close()
 
-    def _send(self, msg_type, cmd, attrs=b"", flags=NLM_F_REQUEST | NLM_F_ACK, version=None):
+    def _send(self, msg_type, cmd, attrs=b"", flags=NLM_F_REQUEST | NLM_F_ACK, version=None,
+              reserved=0):
         self.seq += 1
         ver = uapi.GENL_VERSION if version is None else version
-        body = struct.pack("=BBH", cmd, ver, 0) + attrs
+        body = struct.pack("=BBH", cmd, ver, reserved) + attrs
         hdr = struct.pack("=IHHII", 16 + len(body), msg_type, flags, self.seq, 0)
         self.sock.send(hdr + body)
         return self.seq
@@ -109,17 +110,19 @@ class Linubia:
                 return struct.unpack("=H", a[CTRL_ATTR_FAMILY_ID][:2])[0]
         raise GenlError(errno.ENOENT, "family not found")
 
-    def request(self, cmd, attrs=b"", dump=False):
+    def request(self, cmd, attrs=b"", dump=False, reserved=0):
         flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_DUMP if dump else 0)
-        return self._recv(self._send(self.family, C[cmd], attrs, flags))
+        return self._recv(self._send(self.family, C[cmd], attrs, flags, reserved=reserved))
 
     @staticmethod
     def _user(payload):
         a = parse_attrs(payload)
+        by = a.get(A["delegated_by"])
         return {
             "uid": struct.unpack("=I", a[A["uid"]])[0],
             "first_seen_ns": struct.unpack("=Q", a[A["first_seen_ns"]])[0],
             "last_reset_ns": struct.unpack("=Q", a[A["last_reset_ns"]])[0],
+            "delegated_by": struct.unpack("=I", by)[0] if by is not None else None,
             "counters": u64_nest(a[A["counters"]], uapi.COUNTERS),
         }
 
@@ -143,14 +146,20 @@ class Linubia:
     def stats(self):
         a = parse_attrs(self.request("get_stats")[0])
         out = u64_nest(a[A["stats"]], uapi.STATS)
-        out["users"] = struct.unpack("=I", a[A["users"]])[0]
-        out["max_users"] = struct.unpack("=I", a[A["max_users"]])[0]
+        for key in ("users", "max_users", "delegated_users", "max_delegated"):
+            out[key] = struct.unpack("=I", a[A[key]])[0]
         return out
 
     def get_config(self):
         a = parse_attrs(self.request("get_config")[0])
         return {"count_loopback": a[A["count_loopback"]][0],
-                "max_users": struct.unpack("=I", a[A["max_users"]])[0]}
+                "max_users": struct.unpack("=I", a[A["max_users"]])[0],
+                "max_delegated": struct.unpack("=I", a[A["max_delegated"]])[0]}
 
-    def set_config(self, count_loopback):
-        self.request("set_config", _attr(A["count_loopback"], struct.pack("=B", count_loopback)))
+    def set_config(self, count_loopback=None, max_delegated=None):
+        attrs = b""
+        if count_loopback is not None:
+            attrs += _attr(A["count_loopback"], struct.pack("=B", count_loopback))
+        if max_delegated is not None:
+            attrs += _attr(A["max_delegated"], struct.pack("=I", max_delegated))
+        self.request("set_config", attrs)

@@ -10,7 +10,9 @@ import time
 import uapi
 
 REPO = uapi.REPO
-KO = os.path.join(REPO, "kmod", "linubia.ko")
+# LINUBIA_KO: another build of the module (e.g. an older one, to show that
+# a regression test fails without its fix).
+KO = os.environ.get("LINUBIA_KO") or os.path.join(REPO, "kmod", "linubia.ko")
 TRAFFIC = os.path.join(REPO, "build", "bin", "linubia-traffic")
 UNATTR = uapi.UID_UNATTRIBUTED
 DEPS = ["nf_socket_ipv4", "nf_socket_ipv6", "nf_defrag_ipv6", "veth"]

@@ -11,6 +11,7 @@ import threading
 
 import exactness
 import genl
+import hardening  # noqa: F401 - registers its tests
 import lnb
 from lnb import (Failure, Pair, add, expect, expect_eq, expect_flow, expect_record,
                  flow_expectation, pair_flow)

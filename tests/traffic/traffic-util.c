@@ -26,7 +26,7 @@ void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("linubia-traffic: ", stderr);
+	fprintf(stderr, "%s: ", program_invocation_short_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -38,7 +38,7 @@ void warn_msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("linubia-traffic: warning: ", stderr);
+	fprintf(stderr, "%s: warning: ", program_invocation_short_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

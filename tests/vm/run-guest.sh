@@ -5,19 +5,20 @@
 set -eu
 
 usage() {
-	echo "usage: $0 [--timeout SECS] [--mem MB] [--out DIR] [--cpus N] -- CMD [ARGS...]" >&2
+	echo "usage: $0 [--timeout SECS] [--mem MB] [--out DIR] [--cpus N] [--max-cpus N] -- CMD [ARGS...]" >&2
 	exit 2
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
-timeout=600 mem=1024 cpus=2 out=""
+timeout=600 mem=1024 cpus=2 max_cpus="" out=""
 while [ $# -gt 0 ]; do
 	case $1 in
-	--timeout | --mem | --cpus | --out)
+	--timeout | --mem | --cpus | --max-cpus | --out)
 		[ $# -ge 2 ] || usage
 		case $1 in
 		--out) out=$2 ;;
+		--max-cpus) [[ $2 =~ ^[1-9][0-9]*$ ]] || usage; max_cpus=$2 ;;
 		*) [[ $2 =~ ^[1-9][0-9]*$ ]] || usage; declare "${1#--}=$2" ;;
 		esac
 		shift 2 ;;
@@ -83,7 +84,7 @@ say "kernel $KVER, out dir $out"
 out_opt=${out//,/,,}
 repo_opt=${root//,/,,}
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -m "$mem" -smp "$cpus" \
+	-accel tcg -m "$mem" -smp "$cpus${max_cpus:+,maxcpus=$max_cpus}" \
 	-nodefaults -display none -no-reboot -nic none \
 	-chardev "stdio,id=con,signal=off,logfile=$out_opt/console.log" \
 	-serial chardev:con \

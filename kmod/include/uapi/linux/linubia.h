@@ -35,6 +35,8 @@
  *     LINUBIA_A_COUNTERS       nested: attribute type = counter index + 1,
  *                              payload u64; counters that are 0 are omitted;
  *                              type 0 (LINUBIA_NEST_PAD) is alignment padding.
+ *     LINUBIA_A_DELEGATED_BY   u32  only on a record of a delegated UID: the
+ *                              user who delegated it (see DELEGATED UIDS)
  *
  * LINUBIA_CMD_RESET (CAP_NET_ADMIN)
  *   LINUBIA_A_UID (one record) or LINUBIA_A_RESET_ALL (flag).  Increments
@@ -45,11 +47,35 @@
  *
  * LINUBIA_CMD_GET_STATS
  *   Reply: LINUBIA_A_USERS (u32, records in use incl. the unattributed one),
- *   LINUBIA_A_MAX_USERS (u32), LINUBIA_A_STATS nested: attribute type =
- *   stat index + 1 (see LINUBIA_STATS()), payload u64, all present.
+ *   LINUBIA_A_MAX_USERS (u32), LINUBIA_A_DELEGATED_USERS (u32, records of
+ *   delegated UIDs), LINUBIA_A_MAX_DELEGATED (u32), LINUBIA_A_STATS nested:
+ *   attribute type = stat index + 1 (see LINUBIA_STATS()), payload u64, all
+ *   present.
  *
  * LINUBIA_CMD_GET_CONFIG / LINUBIA_CMD_SET_CONFIG (set: CAP_NET_ADMIN)
- *   LINUBIA_A_COUNT_LOOPBACK (u8, 0 or 1), LINUBIA_A_MAX_USERS (u32, get only).
+ *   LINUBIA_A_COUNT_LOOPBACK (u8, 0 or 1), LINUBIA_A_MAX_DELEGATED (u32,
+ *   0 .. max_users), LINUBIA_A_MAX_USERS (u32, get only).
+ *
+ * WHO MAY DO WHAT
+ * ---------------
+ * "Admin" = the requesting socket's opener has CAP_NET_ADMIN in the initial
+ * user namespace AND the socket lives in the initial network namespace.  A
+ * container with its own network namespace (even with CAP_NET_ADMIN) or a
+ * uid-0 process without the capability is not an admin.  Admins dump and
+ * get every record, reset and configure; everyone else dumps or gets only
+ * the record of the socket opener's fsuid (as mapped into the initial user
+ * namespace); RESET and SET_CONFIG answer -EPERM with an extack message.
+ *
+ * DELEGATED UIDS
+ * --------------
+ * A UID is delegated when the socket's creator runs in a user namespace
+ * (rootless containers, subordinate UIDs from /etc/subuid): its delegating
+ * user is the owner of the outermost such namespace (the child of the
+ * initial one), and a packet of the owner's own UID is not delegated.  At
+ * most max_delegated records are made for the UIDs one user delegates; the
+ * traffic of further delegated UIDs is charged to the delegating user's own
+ * record (and counted in the delegated_over_bound statistic), never to
+ * another user or the unattributed record.
  *
  * All u64 attributes are host byte order and 8-byte aligned with
  * LINUBIA_A_PAD.  Malformed requests get -EINVAL with an extack message.
@@ -62,6 +88,9 @@
 
 /* The record for traffic no user socket owns. */
 #define LINUBIA_UID_UNATTRIBUTED	4294967295U
+
+/* Default bound on the records one user's delegated UIDs may make. */
+#define LINUBIA_DEFAULT_MAX_DELEGATED	1024
 
 /* The four dimensions of a record: X(ENUM_SUFFIX, name). */
 #define LINUBIA_DIRS(X)		X(IN, in) X(OUT, out)
@@ -138,6 +167,8 @@ enum linubia_counter {
  *                errors from the per-netns control sockets, NDP/MLD, ...)
  *   table_full   the UID had no record and max_users was reached
  *   no_memory    allocating the UID's record failed (GFP_ATOMIC)
+ * delegated_over_bound counts packets of delegated UIDs charged to their
+ * delegating user because it already had max_delegated such records.
  */
 #define LINUBIA_STATS(X)						\
 	X(SLOW_LOOKUPS,          "slow_lookups")			\
@@ -146,7 +177,8 @@ enum linubia_counter {
 	X(UNATTR_KERNEL,         "unattributed_kernel")		\
 	X(UNATTR_TABLE_FULL,     "unattributed_table_full")		\
 	X(UNATTR_NO_MEMORY,      "unattributed_no_memory")		\
-	X(TABLE_FULL_BYTES,      "table_full_bytes")
+	X(TABLE_FULL_BYTES,      "table_full_bytes")			\
+	X(DELEGATED_OVER_BOUND,  "delegated_over_bound")
 
 #define LINUBIA_ENUM_STAT(E, name) LINUBIA_S_##E,
 enum linubia_stat {
@@ -177,6 +209,9 @@ enum linubia_attr {
 	LINUBIA_A_MAX_USERS,
 	LINUBIA_A_STATS,
 	LINUBIA_A_COUNT_LOOPBACK,
+	LINUBIA_A_DELEGATED_BY,
+	LINUBIA_A_DELEGATED_USERS,
+	LINUBIA_A_MAX_DELEGATED,
 	__LINUBIA_A_MAX
 };
 #define LINUBIA_A_MAX (__LINUBIA_A_MAX - 1)
