@@ -121,15 +121,20 @@ static __always_inline __u32 lnb_proto_of(__u8 l4proto, __u8 icmp_proto)
 	return LINUBIA_PROTO_OTHER;
 }
 
-/* Transport header length, for the per-segment header bytes of GSO. */
-static __always_inline __u32 lnb_l4_hdr_len(struct __sk_buff *skb, __u32 proto,
+/*
+ * Transport header bytes every wire segment of a GSO skb repeats: TCP's
+ * (with options), UDP's (UDP GSO), SCTP's 12-byte common header (SCTP GSO).
+ */
+static __always_inline __u32 lnb_l4_hdr_len(struct __sk_buff *skb, __u8 l4proto,
 					    __u32 off)
 {
 	struct tcphdr buf, *th;
 
-	if (proto == LINUBIA_PROTO_UDP)
+	if (l4proto == IPPROTO_UDP)
 		return sizeof(struct udphdr);
-	if (proto != LINUBIA_PROTO_TCP)
+	if (l4proto == IPPROTO_SCTP)
+		return sizeof(struct sctphdr);
+	if (l4proto != IPPROTO_TCP)
 		return 0;
 	th = lnb_peek(skb, off, &buf, sizeof(buf));
 	return th ? th->doff * 4 : 0;
@@ -144,7 +149,7 @@ static __always_inline void lnb_parse_ipv4(struct __sk_buff *skb, struct iphdr *
 	pkt->proto = lnb_proto_of(iph->protocol, IPPROTO_ICMP);
 	pkt->hdr_len = l3_len;
 	if (gso_size)
-		pkt->hdr_len += lnb_l4_hdr_len(skb, pkt->proto, l3_len);
+		pkt->hdr_len += lnb_l4_hdr_len(skb, iph->protocol, l3_len);
 }
 
 /* IPv6: walk the extension headers as ipv6_skip_exthdr() does. */
@@ -182,7 +187,7 @@ static __always_inline void lnb_parse_ipv6(struct __sk_buff *skb, struct ipv6hdr
 	pkt->proto = lnb_proto_of(nexthdr, NEXTHDR_ICMPV6);
 	pkt->hdr_len = off;
 	if (gso_size)
-		pkt->hdr_len += lnb_l4_hdr_len(skb, pkt->proto, off);
+		pkt->hdr_len += lnb_l4_hdr_len(skb, nexthdr, off);
 	return;
 unparsable:
 	/* Like the module when ipv6_skip_exthdr() fails (NEXTHDR_NONE too). */
@@ -220,8 +225,9 @@ static __always_inline __u32 lnb_gso_segs(struct __sk_buff *skb, __u32 len,
 
 	if (segs)
 		return segs;
-	/* Some drivers leave gso_segs 0: derive it from gso_size. */
-	if (len <= pkt->hdr_len)
+	/* Some drivers leave gso_segs 0: derive it from gso_size (not for
+	 * GSO_BY_FRAGS, SCTP's, which always sets gso_segs). */
+	if (len <= pkt->hdr_len || gso_size == 0xFFFF)
 		return 1;
 	return (len - pkt->hdr_len + gso_size - 1) / gso_size;
 }

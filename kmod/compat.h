@@ -22,4 +22,13 @@
 #define LNB_HAVE_RESV_START_OP \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0))
 
+/* 6.2: sctp_transport_lookup_process() takes the incoming interface. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define LNB_SCTP_LOOKUP(fn, cb, net, local, peer, arg, dif) \
+	fn(cb, net, local, peer, arg, dif)
+#else
+#define LNB_SCTP_LOOKUP(fn, cb, net, local, peer, arg, dif) \
+	fn(cb, net, local, peer, arg)
+#endif
+
 #endif /* LINUBIA_COMPAT_H */

@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/sctp.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -21,7 +22,6 @@
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
-#include <net/netfilter/nf_socket.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
@@ -37,6 +37,8 @@
 struct lnb_pkt {
 	enum linubia_family family;
 	enum linubia_proto proto;
+	u8 l4proto;			/* IPPROTO_*, after IPv6 extension headers */
+	unsigned int l4off;		/* offset of the transport header */
 	unsigned int hdr_len;		/* network + transport header bytes */
 };
 
@@ -51,16 +53,22 @@ static enum linubia_proto lnb_proto_of(u8 l4proto, u8 icmp_proto)
 	return LINUBIA_PROTO_OTHER;
 }
 
-/* Transport header length, for the per-segment header bytes of GSO. */
-static unsigned int lnb_l4_hdr_len(const struct sk_buff *skb,
-				   enum linubia_proto proto, unsigned int off)
+/*
+ * Transport header bytes every wire segment of a GSO skb repeats: TCP's
+ * (with options), UDP's (UDP GSO), SCTP's common header (SCTP GSO: each
+ * packet carries it before its chunks).
+ */
+static unsigned int lnb_l4_hdr_len(const struct sk_buff *skb, u8 l4proto,
+				   unsigned int off)
 {
 	struct tcphdr _th;
 	const struct tcphdr *th;
 
-	if (proto == LINUBIA_PROTO_UDP)
+	if (l4proto == IPPROTO_UDP)
 		return sizeof(struct udphdr);
-	if (proto != LINUBIA_PROTO_TCP)
+	if (l4proto == IPPROTO_SCTP)
+		return sizeof(struct sctphdr);
+	if (l4proto != IPPROTO_TCP)
 		return 0;
 	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
 	return th ? th->doff * 4 : 0;
@@ -72,9 +80,10 @@ static void lnb_parse_ipv4(const struct sk_buff *skb, struct lnb_pkt *pkt)
 	unsigned int l3_len = iph->ihl * 4;
 
 	pkt->family = LINUBIA_FAMILY_IPV4;
+	pkt->l4proto = iph->protocol;
 	pkt->proto = lnb_proto_of(iph->protocol, IPPROTO_ICMP);
-	pkt->hdr_len = l3_len + lnb_l4_hdr_len(skb, pkt->proto,
-					       skb_network_offset(skb) + l3_len);
+	pkt->l4off = skb_network_offset(skb) + l3_len;
+	pkt->hdr_len = l3_len + lnb_l4_hdr_len(skb, pkt->l4proto, pkt->l4off);
 }
 
 /* IPv6: walk the extension headers to the real transport protocol. */
@@ -89,12 +98,16 @@ static void lnb_parse_ipv6(const struct sk_buff *skb, struct lnb_pkt *pkt)
 			       sizeof(struct ipv6hdr), &nexthdr, &frag_off);
 	if (off < 0) {
 		pkt->proto = LINUBIA_PROTO_OTHER;
+		pkt->l4proto = NEXTHDR_NONE;
+		pkt->l4off = skb_network_offset(skb) + sizeof(struct ipv6hdr);
 		pkt->hdr_len = sizeof(struct ipv6hdr);
 		return;
 	}
+	pkt->l4proto = nexthdr;
 	pkt->proto = lnb_proto_of(nexthdr, IPPROTO_ICMPV6);
+	pkt->l4off = off;
 	pkt->hdr_len = off - skb_network_offset(skb) +
-		       lnb_l4_hdr_len(skb, pkt->proto, off);
+		       lnb_l4_hdr_len(skb, nexthdr, off);
 }
 
 /* Wire packets in this skb: a TSO/GSO/GRO skb stands for gso_segs. */
@@ -109,7 +122,8 @@ static unsigned int lnb_segs(const struct sk_buff *skb,
 	if (shinfo->gso_segs)
 		return shinfo->gso_segs;
 	/* Some drivers leave gso_segs 0: derive it from gso_size. */
-	if (skb->len <= pkt->hdr_len || !shinfo->gso_size)
+	if (skb->len <= pkt->hdr_len || !shinfo->gso_size ||
+	    shinfo->gso_size == GSO_BY_FRAGS)
 		return 1;
 	payload = skb->len - pkt->hdr_len;
 	return DIV_ROUND_UP(payload, shinfo->gso_size);
@@ -139,18 +153,10 @@ static struct sock *lnb_sock_owner(struct sock *sk, u32 *uid,
 	return sk;
 }
 
-static struct sock *lnb_lookup_ingress(struct sk_buff *skb,
-				       const struct nf_hook_state *state)
-{
-	lnb_stat_add(LINUBIA_S_SLOW_LOOKUPS, 1);
-	if (state->pf == NFPROTO_IPV4)
-		return nf_sk_lookup_slow_v4(state->net, skb, state->in);
-	return nf_sk_lookup_slow_v6(state->net, skb, state->in);
-}
-
 /* The record to charge for @skb; *why is set when it is not its owner's. */
 static struct lnb_user *lnb_charge_to(struct sk_buff *skb,
 				      const struct nf_hook_state *state,
+				      const struct lnb_pkt *pkt,
 				      enum linubia_stat *why)
 {
 	struct sock *sk = skb->sk, *owner;
@@ -164,7 +170,7 @@ static struct lnb_user *lnb_charge_to(struct sk_buff *skb,
 			sk = state->sk;
 	} else if (!sk) {
 		/* No early demux (always the case on loopback): look it up. */
-		sk = lnb_lookup_ingress(skb, state);
+		sk = lnb_lookup_ingress(skb, state, pkt->l4proto, pkt->l4off);
 		referenced = sk;
 	}
 	if (!sk) {
@@ -211,7 +217,7 @@ static unsigned int lnb_hook(void *priv, struct sk_buff *skb,
 	dir = state->hook == NF_INET_LOCAL_OUT ? LINUBIA_DIR_OUT :
 						 LINUBIA_DIR_IN;
 
-	user = lnb_charge_to(skb, state, &why);
+	user = lnb_charge_to(skb, state, &pkt, &why);
 	if (unlikely(why != LNB_NO_REASON)) {
 		lnb_stat_add(why, segs);
 		if (why == LINUBIA_S_UNATTR_TABLE_FULL)

@@ -88,6 +88,16 @@ int lnb_set_max_delegated(unsigned int max);
 unsigned int lnb_nr_buckets(void);
 struct hlist_head *lnb_bucket(unsigned int i);
 
+/* lookup.c, sctp.c: the socket of an ingress packet without one. */
+struct nf_hook_state;
+struct sock *lnb_lookup_ingress(struct sk_buff *skb,
+				const struct nf_hook_state *state,
+				u8 l4proto, unsigned int l4off);
+struct sock *lnb_sctp_lookup(struct net *net, struct sk_buff *skb, bool v4,
+			     unsigned int off, int dif);
+int lnb_sctp_init(void);
+void lnb_sctp_exit(void);
+
 /* hook.c: the per-packet path, registered in every network namespace. */
 int lnb_hooks_init(void);
 void lnb_hooks_exit(void);

@@ -58,9 +58,12 @@ static int __init lnb_init(void)
 	err = lnb_table_init(&max_users, &max_delegated);
 	if (err)
 		return err;
-	err = lnb_hooks_init();
+	err = lnb_sctp_init();
 	if (err)
 		goto err_table;
+	err = lnb_hooks_init();
+	if (err)
+		goto err_sctp;
 	err = lnb_procfs_init();
 	if (err)
 		goto err_hooks;
@@ -74,6 +77,8 @@ err_procfs:
 err_hooks:
 	lnb_hooks_exit();
 	synchronize_net();
+err_sctp:
+	lnb_sctp_exit();
 err_table:
 	lnb_table_destroy();
 	return err;
@@ -86,6 +91,7 @@ static void __exit lnb_exit(void)
 	lnb_hooks_exit();
 	/* Packets still in a hook and RCU readers are done after this. */
 	synchronize_net();
+	lnb_sctp_exit();
 	lnb_table_destroy();
 }
 

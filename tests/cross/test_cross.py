@@ -148,6 +148,29 @@ def datagrams_larger_than_mtu():
 
 
 @test
+def sctp_udplite_and_raw_sockets_agree():
+    """SCTP one-to-one and one-to-many (messages larger than the MTU: GSO),
+    UDP-Lite and raw sockets of IP protocol 253, both directions, IPv4 and
+    IPv6: the module equals the ground truth (otherproto's checks) and the
+    eBPF backend equals the module."""
+    import otherproto
+    p = lnb.Pair(quiet=True)
+    otherproto.sctp_gso_link(p)
+    uids = []
+    for family in (4, 6):
+        for kind, base, check, count, size in (
+                ("sctp", 5000, otherproto.check_sctp, 10, 5000),
+                ("sctp-many", 5010, otherproto.check_sctp, 10, 1000),
+                ("udplite", 5020, otherproto.check_datagrams, 10, 700),
+                ("raw", 5030, otherproto.check_datagrams, 10, 300)):
+            cuid, suid = base + family, base + 100 + family
+            check(p, kind, family, cuid, suid, count, size)
+            uids += [cuid, suid]
+    mod, ebpf = tables()
+    expect_same(mod, ebpf, uids, "SCTP, UDP-Lite and raw sockets")
+
+
+@test
 def rootless_container_counts_for_host_uid():
     prefix = ["setpriv", "--reuid", "1006", "--regid", "1006", "--clear-groups",
               "unshare", "-Urn", "sh", "-c",

@@ -12,6 +12,7 @@ import threading
 import exactness
 import genl
 import hardening  # noqa: F401 - registers its tests
+import otherproto
 import lnb
 from lnb import (Failure, Pair, add, expect, expect_eq, expect_flow, expect_record,
                  flow_expectation, pair_flow)
@@ -86,6 +87,26 @@ def closed_flow_expectations(t, family, proto):
                   lnb.name("out", family, "icmp", "bytes"): c["ip_in_bytes"],
                   lnb.name("out", family, "icmp", "packets"): c["ip_in_packets"]}
     return client, unattr
+
+
+@test
+def sctp_one_to_one_and_one_to_many_with_gso():
+    # Messages larger than the MTU: SCTP builds GSO skbs, each wire packet
+    # repeats the 12-byte common header.  Ingress finds the association
+    # (or, for INIT and COOKIE-ECHO, the endpoint).
+    p = Pair(quiet=True)
+    otherproto.sctp_gso_link(p)
+    for family in (4, 6):
+        otherproto.check_sctp(p, "sctp", family, 5000 + family, 5100 + family, 10, 5000)
+        otherproto.check_sctp(p, "sctp-many", family, 5010 + family, 5110 + family, 10, 1000)
+
+
+@test
+def udplite_and_raw_sockets_both_ways():
+    p = Pair(quiet=True)
+    for family in (4, 6):
+        otherproto.check_datagrams(p, "udplite", family, 5200 + family, 5300 + family, 10, 700)
+        otherproto.check_datagrams(p, "raw", family, 5400 + family, 5500 + family, 10, 300)
 
 
 @test

@@ -161,7 +161,7 @@ enum linubia_counter {
  * Global statistics: X(ENUM_SUFFIX, "name").  The unattributed_* entries
  * count packets charged to LINUBIA_UID_UNATTRIBUTED, by reason:
  *   no_socket    no local socket owns it (closed port, scan, ICMP echo
- *                request, raw/ping socket replies on ingress, NDP, ...)
+ *                request, ping socket replies on ingress, NDP, ...)
  *   time_wait    the owner is a TIME_WAIT socket (no user left)
  *   kernel       sent or received by a kernel socket (IPv4 RST and ICMP
  *                errors from the per-netns control sockets, NDP/MLD, ...)
