@@ -109,8 +109,12 @@ int lnb_procfs_init(void);
 void lnb_procfs_exit(void);
 
 /* access.c: who may read everything, reset and configure. */
+int lnb_access_init(void);
 bool lnb_admin_file(const struct file *file, const struct net *net);
+bool lnb_reader_file(const struct file *file, const struct net *net);
 u32 lnb_file_uid(const struct file *file);
+u32 lnb_read_gid(void);
+void lnb_set_read_gid(u32 gid);
 
 /* main.c: runtime configuration. */
 bool lnb_count_loopback(void);

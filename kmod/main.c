@@ -55,6 +55,9 @@ static int __init lnb_init(void)
 	int err;
 
 	lnb_check_layout();
+	err = lnb_access_init();
+	if (err)
+		return err;
 	err = lnb_table_init(&max_users, &max_delegated);
 	if (err)
 		return err;

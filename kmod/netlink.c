@@ -19,6 +19,7 @@ static const struct nla_policy lnb_policy[LINUBIA_A_MAX + 1] = {
 	[LINUBIA_A_RESET_ALL]		= { .type = NLA_FLAG },
 	[LINUBIA_A_COUNT_LOOPBACK]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[LINUBIA_A_MAX_DELEGATED]	= { .type = NLA_U32 },
+	[LINUBIA_A_READ_GID]		= { .type = NLA_U32 },
 	/* Reply-only attributes are refused in requests. */
 	[LINUBIA_A_FIRST_SEEN_NS]	= { .type = NLA_REJECT },
 	[LINUBIA_A_LAST_RESET_NS]	= { .type = NLA_REJECT },
@@ -43,6 +44,14 @@ static bool lnb_is_admin(const struct sk_buff *skb)
 	struct sock *sk = lnb_requester(skb);
 
 	return lnb_admin_file(sk->sk_socket->file, sock_net(sk));
+}
+
+/* May the requester read every record (admin, or the read group)? */
+static bool lnb_is_reader(const struct sk_buff *skb)
+{
+	struct sock *sk = lnb_requester(skb);
+
+	return lnb_reader_file(sk->sk_socket->file, sock_net(sk));
 }
 
 static u32 lnb_caller_uid(const struct sk_buff *skb)
@@ -129,7 +138,7 @@ enum { LNB_CB_BUCKET, LNB_CB_INDEX, LNB_CB_ONLY_UID };
 static int lnb_dump_start(struct netlink_callback *cb)
 {
 	cb->args[LNB_CB_ONLY_UID] =
-		lnb_is_admin(cb->skb) ? 0 : (unsigned long)lnb_caller_uid(cb->skb) + 1;
+		lnb_is_reader(cb->skb) ? 0 : (unsigned long)lnb_caller_uid(cb->skb) + 1;
 	return 0;
 }
 
@@ -200,9 +209,9 @@ static int lnb_get_user(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	uid = nla_get_u32(info->attrs[LINUBIA_A_UID]);
-	if (uid != lnb_caller_uid(skb) && !lnb_is_admin(skb)) {
+	if (uid != lnb_caller_uid(skb) && !lnb_is_reader(skb)) {
 		NL_SET_ERR_MSG_MOD(info->extack,
-				   "reading another user's record needs CAP_NET_ADMIN in the initial user and network namespace");
+				   "reading another user's record needs CAP_NET_ADMIN or the read group, in the initial network namespace");
 		return -EPERM;
 	}
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -328,7 +337,8 @@ static int lnb_get_config(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	err = nla_put_u8(msg, LINUBIA_A_COUNT_LOOPBACK, lnb_count_loopback()) ||
 	      nla_put_u32(msg, LINUBIA_A_MAX_USERS, lnb_max_users()) ||
-	      nla_put_u32(msg, LINUBIA_A_MAX_DELEGATED, lnb_max_delegated());
+	      nla_put_u32(msg, LINUBIA_A_MAX_DELEGATED, lnb_max_delegated()) ||
+	      nla_put_u32(msg, LINUBIA_A_READ_GID, lnb_read_gid());
 	return lnb_reply_end(msg, hdr, info, err);
 }
 
@@ -337,11 +347,12 @@ static int lnb_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *loopback = info->attrs[LINUBIA_A_COUNT_LOOPBACK];
 	struct nlattr *max_delegated = info->attrs[LINUBIA_A_MAX_DELEGATED];
+	struct nlattr *read_gid = info->attrs[LINUBIA_A_READ_GID];
 	int err = lnb_need_admin(skb, info);
 
 	if (err)
 		return err;
-	if (!loopback && !max_delegated) {
+	if (!loopback && !max_delegated && !read_gid) {
 		NL_SET_ERR_MSG_MOD(info->extack, "no setting given");
 		return -EINVAL;
 	}
@@ -350,8 +361,16 @@ static int lnb_set_config(struct sk_buff *skb, struct genl_info *info)
 				    "max_delegated must not exceed max_users");
 		return -ERANGE;
 	}
+	if (read_gid && nla_get_u32(read_gid) != LINUBIA_NO_GID &&
+	    nla_get_u32(read_gid) > INT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, read_gid,
+				    "read_gid must be a group ID up to 2^31-1, or 4294967295 for none");
+		return -ERANGE;
+	}
 	if (max_delegated)
 		lnb_set_max_delegated(nla_get_u32(max_delegated));
+	if (read_gid)
+		lnb_set_read_gid(nla_get_u32(read_gid));
 	if (loopback)
 		lnb_set_count_loopback(nla_get_u8(loopback));
 	return 0;

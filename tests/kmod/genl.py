@@ -154,12 +154,15 @@ class Linubia:
         a = parse_attrs(self.request("get_config")[0])
         return {"count_loopback": a[A["count_loopback"]][0],
                 "max_users": struct.unpack("=I", a[A["max_users"]])[0],
-                "max_delegated": struct.unpack("=I", a[A["max_delegated"]])[0]}
+                "max_delegated": struct.unpack("=I", a[A["max_delegated"]])[0],
+                "read_gid": struct.unpack("=I", a[A["read_gid"]])[0]}
 
-    def set_config(self, count_loopback=None, max_delegated=None):
+    def set_config(self, count_loopback=None, max_delegated=None, read_gid=None):
         attrs = b""
         if count_loopback is not None:
             attrs += _attr(A["count_loopback"], struct.pack("=B", count_loopback))
         if max_delegated is not None:
             attrs += _attr(A["max_delegated"], struct.pack("=I", max_delegated))
+        if read_gid is not None:
+            attrs += _attr(A["read_gid"], struct.pack("=I", read_gid))
         self.request("set_config", attrs)

@@ -36,7 +36,8 @@ def insmod_result(**params):
 @test
 def module_parameters_are_validated():
     lnb.unload_module()
-    for params in ({"max_users": 0}, {"max_users": 1}, {"max_users": 2},
+    for params in ({"max_users": 0}, {"max_users": 1}, {"max_users": 2}, {"read_gid": 0},
+                   {"read_gid": 2147483647},
                    {"max_users": MAX_USERS_CAP}, {"max_delegated": 0},
                    {"max_users": 5, "max_delegated": 5}, {"max_users": 5}):
         err = insmod_result(**params)
@@ -44,6 +45,7 @@ def module_parameters_are_validated():
     for params, why in (({"max_users": MAX_USERS_CAP + 1}, "above the limit"),
                         ({"max_users": 5, "max_delegated": 6}, "not within 0 .. max_users"),
                         ({"max_delegated": -2}, "not within 0 .. max_users"),
+                        ({"read_gid": -2}, "a group ID, or -1 for none"),
                         ({"max_users": -1}, None), ({"max_users": "x"}, None)):
         err = insmod_result(**params)
         expect(err is not None, "insmod %s was accepted" % params)
@@ -149,6 +151,34 @@ def only_the_initial_namespaces_administer():
     expect_eq(out["proc"], "readable", "root: /proc/linubia")
     expect(1001 in out["dump"] and 2001 in out["dump"], "root's dump: %s" % out["dump"])
     expect_eq((out["reset_own"], out["set_config"]), ("allowed", "allowed"), "root's admin ops")
+
+
+@test(read_gid=2000)
+def read_group_reads_every_record_but_changes_nothing():
+    # snmpd's or an exporter's group: every record, no reset, no config;
+    # not from another network namespace; not for non-members.
+    p = Pair()
+    pair_flow(p, "udp", 4, 1001, 2001, "--count", 3, "--size", 10)
+    nl = genl.Linubia()
+    expect_eq(nl.get_config()["read_gid"], 2000, "read_gid from the module parameter")
+    member = ["setpriv", "--reuid", "1002", "--regid", "1002", "--groups", "2000", "--"]
+    out = probe(member)
+    expect(1001 in out["dump"] and 2001 in out["dump"], "a member's dump: %s" % out["dump"])
+    expect_eq(out["get_other"], "allowed", "a member's get of another user")
+    for op in ("reset_own", "reset_all", "set_config"):
+        expect_eq(out[op], "EPERM", "a member's %s" % op)
+    expect_eq(out["proc"], "EACCES", "a member's /proc/linubia (root only)")
+    expect_eq(probe(["ip", "netns", "exec", p.a] + member)["dump"], [],
+              "a member in another network namespace: its own record only (none)")
+    expect_eq(probe(["setpriv", "--reuid", "1002", "--regid", "1002", "--clear-groups", "--"])
+              ["dump"], [], "a non-member: its own record only (none)")
+    nl.set_config(read_gid=genl.uapi.NO_GID)
+    expect_eq(probe(member)["dump"], [], "a former member after read_gid was cleared")
+    try:
+        nl.set_config(read_gid=1 << 31)
+        raise Failure("read_gid 2^31 accepted")
+    except genl.GenlError as e:
+        expect_eq(e.errno, errno.ERANGE, "read_gid 2^31")
 
 
 @test

@@ -34,6 +34,7 @@ STATS = _xmacro(_text, "LINUBIA_STATS")
 GENL_NAME = re.search(r'#define LINUBIA_GENL_NAME\s+"(\w+)"', _text).group(1)
 GENL_VERSION = int(re.search(r"#define LINUBIA_GENL_VERSION\s+(\d+)", _text).group(1))
 UID_UNATTRIBUTED = int(re.search(r"#define LINUBIA_UID_UNATTRIBUTED\s+(\d+)U", _text).group(1))
+NO_GID = int(re.search(r"#define LINUBIA_NO_GID\s+(\d+)U", _text).group(1))
 
 assert len(COUNTERS) == 32, COUNTERS
 assert "LINUBIA_CMD_RESET" in CMD and "LINUBIA_A_COUNTERS" in ATTR

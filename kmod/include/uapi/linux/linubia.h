@@ -54,7 +54,8 @@
  *
  * LINUBIA_CMD_GET_CONFIG / LINUBIA_CMD_SET_CONFIG (set: CAP_NET_ADMIN)
  *   LINUBIA_A_COUNT_LOOPBACK (u8, 0 or 1), LINUBIA_A_MAX_DELEGATED (u32,
- *   0 .. max_users), LINUBIA_A_MAX_USERS (u32, get only).
+ *   0 .. max_users), LINUBIA_A_READ_GID (u32, a group of the initial user
+ *   namespace, LINUBIA_NO_GID for none), LINUBIA_A_MAX_USERS (u32, get only).
  *
  * WHO MAY DO WHAT
  * ---------------
@@ -65,6 +66,9 @@
  * get every record, reset and configure; everyone else dumps or gets only
  * the record of the socket opener's fsuid (as mapped into the initial user
  * namespace); RESET and SET_CONFIG answer -EPERM with an extack message.
+ * Members of the read group (read_gid: the opener's fsgid, egid or a
+ * supplementary group), from the initial network namespace, dump and get
+ * every record too, but may not reset or configure.
  *
  * DELEGATED UIDS
  * --------------
@@ -88,6 +92,9 @@
 
 /* The record for traffic no user socket owns. */
 #define LINUBIA_UID_UNATTRIBUTED	4294967295U
+
+/* LINUBIA_A_READ_GID: no read group. */
+#define LINUBIA_NO_GID			4294967295U
 
 /* Default bound on the records one user's delegated UIDs may make. */
 #define LINUBIA_DEFAULT_MAX_DELEGATED	1024
@@ -212,6 +219,7 @@ enum linubia_attr {
 	LINUBIA_A_DELEGATED_BY,
 	LINUBIA_A_DELEGATED_USERS,
 	LINUBIA_A_MAX_DELEGATED,
+	LINUBIA_A_READ_GID,
 	__LINUBIA_A_MAX
 };
 #define LINUBIA_A_MAX (__LINUBIA_A_MAX - 1)
