@@ -210,6 +210,7 @@ static int lnb_build(const struct lnb_rec *r, struct msg **out)
 	if (!err) {
 		/* a re-send keeps its End-to-End Identifier (RFC 6733 3) */
 		hdr->msg_eteid = r->eteid;
+		hdr->msg_appl = 3;	/* Diameter base accounting */
 		if (r->resend)
 			hdr->msg_flags |= CMD_FLAG_RETRANSMIT;
 		err = lnb_add_os(m, lnb_acr.session_id, r->sid, 1);
