@@ -375,6 +375,16 @@ static void lnb_stop(struct lnb_daemon *d)
 			break;
 		poll(&pfd, 1, 100);
 	}
+	/* Nothing more is sent; let freeDiameter's queues drain before its
+	 * shutdown (1.2.1 aborts in fd_fifo_del() when it stops while
+	 * requests are still being routed). */
+	deadline = lnb_now_ms() + 2000;
+	while (d->inflight > 0 && lnb_now_ms() < deadline) {
+		struct pollfd pfd = { lnb_acr_eventfd(), POLLIN, 0 };
+
+		poll(&pfd, 1, 100);
+		lnb_answers(d, lnb_now_ms());
+	}
 }
 
 static void lnb_usage(FILE *out)

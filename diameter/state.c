@@ -251,7 +251,13 @@ int lnb_state_open(struct lnb_state *st, const char *dir, char *msg, size_t msgs
 	st->nload = st->capload = 0;
 	if (err)
 		return err;
-	return lnb_state_compact(st, 1);
+	/* a fresh journal with only what is live; if the disk is too full for
+	 * the copy, the old one simply stays */
+	err = lnb_state_compact(st, 1);
+	if (err && !msg[0])
+		snprintf(msg, msgsize, "compacting the spool failed: %s (the journal stays as it "
+			 "was)", strerror(-err));
+	return 0;
 }
 
 void lnb_state_free(struct lnb_state *st)

@@ -53,7 +53,7 @@ test-diameter-unit: $(DIAM_OUT)/test-diameter-unit
 $(DIAM_OUT)/fuzz-spool: fuzz/fuzz-diameter-spool.c diameter/spool.c diameter/spool.h
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror $(LNB_INCLUDES) -Idiameter \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-DLNB_FUZZING -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ fuzz/fuzz-diameter-spool.c diameter/spool.c
 
 test-diameter-fuzz: $(DIAM_OUT)/fuzz-spool $(DIAM_OUT)/test-diameter-unit

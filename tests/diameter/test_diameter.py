@@ -56,7 +56,12 @@ class World:
         os.chmod(self.dir, 0o755)
         self.client = self.capture = None
         self.made_ns = []
+        # the spool on a small file system of its own: the full-disk step
+        # fills it
         self.spool = os.path.join(self.dir, "spool")
+        os.mkdir(self.spool)
+        sh(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "lnbd-spool", self.spool])
+        self.spool_mounted = True
         self.conf = os.path.join(self.dir, "linubia-diameter.conf")
         self.log = os.path.join(self.dir, "client.log")
         self.pidfile = os.path.join(self.dir, "client.pid")
@@ -136,6 +141,9 @@ class World:
             s.stop(signal.SIGKILL)
         self.stop_capture()
         self.pg.stop()
+        if self.spool_mounted:
+            sh(["umount", self.spool], check=False)
+            self.spool_mounted = False
         for ns in self.made_ns:
             sh(["ip", "netns", "del", ns], check=False)
 
@@ -487,6 +495,101 @@ def clean_stop_sends_stops(w, st):
         log = "".join(l for l in open(st["valgrind"])
                       if not re.match(r"--\d+-- WARNING: unhandled eBPF command 24$", l))
         lnb.expect(not log.strip(), "valgrind:\n" + log[-3000:])
+
+
+def run_client(w, *args, conf_text=None):
+    """linubia-diameter with bad input: (exit status, stderr)."""
+    if conf_text is not None:
+        path = os.path.join(w.dir, "bad.conf")
+        with open(path, "w") as f:
+            f.write(conf_text)
+        args = args + ("-c", path)
+    p = subprocess.run([diaenv.DIAMETER] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+@step
+def bad_input_refused(w, st):
+    good = open(w.conf).read()
+    cases = [
+        (("-x",), None, 2, r"usage: linubia-diameter"),
+        (("-t",), good + "intervall 5\n", 1, r"bad\.conf:\d+: unknown setting \"intervall\""),
+        (("-t",), good + "interval 5s\n", 1, r"interval wants an integer in 1\.\.86400, not \"5s\""),
+        (("-t",), good + "peer onlyname\n", 1, r"peer wants DIAMETER-ID HOST \[PORT\]"),
+        (("-t",), good.replace("destination_realm", "#"), 1, r"destination_realm is missing"),
+        (("-t",), good.replace("identity client", "identity cli\"ent"), 1,
+         r"identity \"cli\"ent\.lnbd\.test\" is not a host or realm name"),
+        (("-t",), good, 0, r"OK"),
+    ]
+    for args, text, rc, pattern in cases:
+        got_rc, out = run_client(w, *args, conf_text=text)
+        lnb.expect(got_rc == rc and re.search(pattern, out),
+                   "%s: expected exit %d and /%s/, got %d: %r" % (args, rc, pattern, got_rc, out))
+    # a spool directory holding something else is refused, and left alone
+    other = os.path.join(w.dir, "not-a-spool")
+    os.mkdir(other)
+    with open(os.path.join(other, "journal"), "w") as f:
+        f.write("precious data\n")
+    got_rc, out = run_client(w, "-f", conf_text=good.replace(w.spool, other))
+    lnb.expect(got_rc == 1 and "is not a linubia-diameter spool" in out,
+               "foreign spool: exit %d: %r" % (got_rc, out))
+    lnb.expect_eq(open(os.path.join(other, "journal")).read(), "precious data\n",
+                  "the foreign file untouched")
+
+
+def client_while(w, what, pattern, **conf):
+    """Run the client with conf until its log matches pattern, then stop it
+    cleanly (what it could not deliver stays in the spool)."""
+    w.write_conf(**conf)
+    n0 = len(re.findall(pattern, w.log_text()))
+    w.start_client()
+    lnb.wait_for(lambda: len(re.findall(pattern, w.log_text())) > n0, what, 60)
+    lnb.expect_eq(w.stop_client(), 0, "exit status after SIGTERM")
+    w.write_conf()
+
+
+@step
+def wrong_realm_and_error_answers_lose_nothing(w, st):
+    flow(st, 0, "udp", 6, 3)
+    client_while(w, "the wrong realm reported",
+                 r"no open peer serves realm elsewhere\.test \(check destination_realm",
+                 destination_realm="elsewhere.test")
+    s2 = w.servers["s2"]
+    s2.stop()
+    s2.configure(required="Acct-Session-Id")   # this server insists on an AVP we do not send
+    s2.start()
+    flow(st, 2, "tcp", 4, 30000)
+    client_while(w, "the error answer reported",
+                 r"the server answered 5\d\d\d \w* ?to an Accounting-Request \(record kept")
+    s2.stop()
+    s2.configure()
+    s2.start()
+    w.start_client()
+    k = wait_server_equals_kernel(w, all_uids(), "after the refused records")
+    check_all_sessions(w, "after the refused records")
+    server_totals_exact(w, k, "after the refused records")
+
+
+@step
+def full_spool_disk_loses_nothing_spooled(w, st):
+    n0 = w.log_text().count("no peer open")
+    w.servers["s2"].stop()
+    lnb.wait_for(lambda: w.log_text().count("no peer open") > n0, "the client noticing", 60)
+    # leave a few KiB free on the spool's file system
+    filler = os.path.join(w.spool, "filler")
+    free = os.statvfs(w.spool)
+    sh(["fallocate", "-l", str(max(0, free.f_bavail * free.f_frsize - 6000)), filler])
+    n0 = w.log_text().count("No space left on device")
+    flow(st, 1, "tcp", 4, 60000)
+    lnb.wait_for(lambda: w.log_text().count("No space left on device") > n0,
+                 "the client reporting the full disk", 60)
+    os.unlink(filler)
+    w.servers["s2"].start()
+    k = wait_server_equals_kernel(w, all_uids(), "after the full disk")
+    check_all_sessions(w, "after the full disk")
+    server_totals_exact(w, k, "after the full disk")
+    lnb.expect_eq(w.stop_client(), 0, "exit status after SIGTERM")
 
 
 def tshark(w, *args):
