@@ -377,6 +377,16 @@ static void test_reset_stop_then_start(void **state)
 	assert_int_equal(p[0]->type, LNB_STOP);
 	expect_counters(p[0], 1);
 	answer_all(&st);
+	/* a reset seen only by its time: more traffic since than before it */
+	k = krec(1001, 5, 123, 50);
+	scan(&st, &k, 1, 4500, &res);
+	assert_int_equal(res.made, 2);
+	assert_int_equal(pending(&st, p, 8), 2);
+	assert_int_equal(p[0]->type, LNB_STOP);
+	expect_counters(p[0], 0);
+	assert_int_equal(p[1]->type, LNB_START);
+	expect_counters(p[1], 50);
+	answer_all(&st);
 	/* the record goes: STOP, then the closed session is forgotten */
 	scan(&st, NULL, 0, 5000, &res);
 	assert_int_equal(pending(&st, p, 8), 1);
@@ -385,6 +395,37 @@ static void test_reset_stop_then_start(void **state)
 	assert_int_equal(st.sessions.count, 1);
 	scan(&st, NULL, 0, 6000, &res);
 	assert_int_equal(st.sessions.count, 0);
+	lnb_state_free(&st);
+}
+
+/* The server's Acct-Interim-Interval (in an ACA) wins for its session. */
+static void test_server_interval_wins(void **state)
+{
+	struct linubia_record k = krec(1001, 5, 0, 1);
+	struct lnb_scan_result res;
+	struct lnb_rec *p[8];
+	struct lnb_state st;
+	char sid[128];
+
+	(void)state;
+	open_state(&st, 1000);
+	scan(&st, &k, 1, 1000, &res);
+	assert_int_equal(pending(&st, p, 8), 1);
+	snprintf(sid, sizeof(sid), "%s", p[0]->sid);
+	answer_all(&st);
+	lnb_state_set_interval(&st, 1001, "other;1;2;1001", 2, 1000);	/* not its session */
+	assert_int_equal(lnb_sessions_get(&st.sessions, 1001)->interval, 10);
+	lnb_state_set_interval(&st, 1001, sid, 2, 1000);
+	assert_int_equal(lnb_sessions_get(&st.sessions, 1001)->interval, 2);
+	/* due within the server's 2 s, then every 2 s, announcing 2 */
+	scan(&st, &k, 1, 3001, &res);
+	assert_int_equal(res.made, 1);
+	assert_int_equal(pending(&st, p, 8), 1);
+	assert_int_equal(p[0]->interval, 2);
+	scan(&st, &k, 1, 4000, &res);
+	assert_int_equal(res.made, 0);
+	scan(&st, &k, 1, 5002, &res);
+	assert_int_equal(res.made, 1);
 	lnb_state_free(&st);
 }
 
@@ -568,6 +609,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_interim_and_restart, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_reset_stop_then_start, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_server_interval_wins, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_clean_stop_then_new_session_from_base,
 						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_full_spool_supersedes_interims, setup_dir,
