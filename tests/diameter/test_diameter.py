@@ -521,6 +521,8 @@ def bad_input_refused(w, st):
         (("-t",), good.replace("identity client", "identity cli\"ent"), 1,
          r"identity \"cli\"ent\.lnbd\.test\" is not a host or realm name"),
         (("-t",), good, 0, r"OK"),
+        (("-t", "-c", os.path.join(diaenv.REPO, "conf", "linubia-diameter.conf")), None, 0,
+         r"linubia-diameter\.conf: OK"),
     ]
     for args, text, rc, pattern in cases:
         got_rc, out = run_client(w, *args, conf_text=text)
