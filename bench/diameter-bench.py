@@ -62,11 +62,11 @@ def main():
         with open(conf, "w") as f:
             f.write("identity %s\nrealm %s\ndestination_realm %s\npeer s1.%s 10.200.241.2\n"
                     "interval 3600\nscan 1\nreconnect 1\nanswer_timeout 120\n"
-                    "spool_max 1000000\nspool_dir %s/spool\n"
-                    % (CLIENT_ID, REALM, REALM, REALM, root))
+                    "spool_max 1000000\nspool_dir %s/spool\nnetns %s\n"
+                    % (CLIENT_ID, REALM, REALM, REALM, root, CLI_NS))
         log = os.path.join(root, "client.log")
-        cli = subprocess.Popen(["nsenter", "--net=/run/netns/" + CLI_NS, diaenv.DIAMETER, "-f",
-                                "-c", conf], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+        cli = subprocess.Popen([diaenv.DIAMETER, "-f", "-c", conf], stdout=subprocess.DEVNULL,
+                               stderr=open(log, "w"))
         text = lambda: open(log).read()  # noqa: E731
         lnb.wait_for(lambda: "all answered" in text() or cli.poll() is not None,
                      "the STARTs answered", 600)

@@ -68,6 +68,7 @@ static const struct lnb_key lnb_keys[] = {
 	LNB_STR("spool_dir", spool_dir),
 	LNB_STR("pid_file", pid_file),
 	LNB_STR("backend", backend),
+	LNB_STR("netns", netns),
 	LNB_INT("interval", interval, 1, 86400),
 	LNB_INT("scan", scan, 1, 3600),
 	LNB_INT("retry", retry, 1, 3600),

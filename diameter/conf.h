@@ -25,6 +25,7 @@ struct lnb_dconf {
 	char spool_dir[PATH_MAX];
 	char pid_file[PATH_MAX];
 	char backend[16];		/* "" = the first available */
+	char netns[PATH_MAX];		/* network namespace of the Diameter side, "" = ours */
 	int interval;			/* Acct-Interim-Interval, s */
 	int scan;			/* s between two reads of the counters */
 	int retry;			/* s before an unanswered record goes again */

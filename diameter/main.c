@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
@@ -400,8 +402,64 @@ static void lnb_usage(FILE *out)
 		"  -p PIDFILE  write the process id there\n");
 }
 
-/* freeDiameter up: its configuration, our AVPs, the accounting app. */
+/*
+ * With "netns", freeDiameter's threads (and so every Diameter connection)
+ * live in that network namespace while the main thread, which reads the
+ * counters, stays where the daemon started: setns() moves only the calling
+ * thread, and threads inherit it when they are made.  (The module answers
+ * requests for every user's record only in the initial network namespace.)
+ */
+static int lnb_enter_netns(const char *name, int *saved)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	*saved = -1;
+	if (!name[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", strchr(name, '/') ? "" : "/run/netns/", name);
+	*saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*saved < 0 || fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		lnb_log(LOG_ERR, "linubia: entering network namespace %s failed: %s (check netns; "
+			"needs CAP_SYS_ADMIN)", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (*saved >= 0)
+			close(*saved);
+		*saved = -1;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void lnb_leave_netns(int saved)
+{
+	if (saved < 0)
+		return;
+	if (setns(saved, CLONE_NEWNET) < 0)
+		lnb_log(LOG_ERR, "linubia: returning to the daemon's network namespace failed: %s",
+			strerror(errno));
+	close(saved);
+}
+
+static int lnb_fd_start_in(struct lnb_daemon *d);
+
+/* freeDiameter up, in the configured network namespace. */
 static int lnb_fd_start(struct lnb_daemon *d)
+{
+	int saved, rc;
+
+	if (lnb_enter_netns(d->conf.netns, &saved) < 0)
+		return -1;
+	rc = lnb_fd_start_in(d);
+	lnb_leave_netns(saved);
+	return rc;
+}
+
+/* freeDiameter up: its configuration, our AVPs, the accounting app. */
+static int lnb_fd_start_in(struct lnb_daemon *d)
 {
 	struct dict_object *app = NULL;
 	char path[PATH_MAX + 32], msg[512];
