@@ -127,7 +127,8 @@ TABLE = "acct"
 def create_table(pg):
     cols = ["recorded_on timestamptz", "recorded_serv bytea", "session_id bytea",
             "origin_host bytea", "record_type integer", "record_number integer",
-            "user_name bytea", "event_timestamp bytea", "acct_interim_interval integer"]
+            "user_name bytea", "event_timestamp bytea", "acct_interim_interval integer",
+            "x_required bytea"]  # a server that insists on an AVP LINUBIA does not send
     cols += ["%s bigint" % COLUMN[name] for _, name, _, _ in AVPS]
     pg.sql("CREATE TABLE %s (%s)" % (TABLE, ", ".join(cols)))
 

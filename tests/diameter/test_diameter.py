@@ -9,6 +9,8 @@ against `linubia show --json` (the AVPs' sums computed here from the raw
 counters) and the tool's ground truth; a tshark capture of everything is
 decoded at the end as an independent parser.  One scenario, steps in
 order; one line per step and 'N passed, N failed'.
+Over the module (in the guest) only KMOD_STEPS run unless steps are named
+or LINUBIA_DIAMETER_ALL=1.
 Usage: test_diameter.py [--backend kmod|ebpf] [step ...]"""
 import os
 import re
@@ -400,6 +402,7 @@ def server_down_for_three_intervals(w, st):
 
 @step
 def server_without_answers_gets_resends(w, st):
+    st["resends_expected"] = True
     # app_acct answers nothing when the database refuses the row
     w.pg.sql("ALTER TABLE %s ADD CONSTRAINT lnbd_refuse CHECK (false) NOT VALID" % diaenv.TABLE)
     flow(st, 1, "udp", 6, 5)
@@ -426,7 +429,9 @@ def client_sigkill_replays_spool(w, st):
     rc = w.stop_client(signal.SIGKILL)
     lnb.expect_eq(rc, -signal.SIGKILL, "client killed")
     st["valgrind"] = os.path.join(w.dir, "valgrind.log")
-    w.start_client(prefix=["valgrind", "-q", "--log-file=" + st["valgrind"],
+    # fair scheduling: freeDiameter's shutdown gives its threads 20 ms to
+    # leave a queue (fifo.c), which valgrind's default scheduler can miss
+    w.start_client(prefix=["valgrind", "-q", "--fair-sched=yes", "--log-file=" + st["valgrind"],
                            "--suppressions=" + os.path.join(HERE, "valgrind.supp"),
                            "--error-exitcode=99", "--leak-check=full",
                            "--errors-for-leak-kinds=definite,indirect"])
@@ -641,7 +646,8 @@ def capture_decodes_cleanly(w, st):
     ours = {k for k in seen if any(k[0].endswith(";%d" % u) for u in all_uids())}
     lnb.expect(ours <= stored, "every ACR of the test's users on the wire is stored")
     t_total = sum(1 for a in acrs if a[2] in ("1", "True"))
-    lnb.expect(resent_t > 0, "some ACRs were re-sent (the outage without answers, SIGKILL)")
+    if st.get("resends_expected"):
+        lnb.expect(resent_t > 0, "some ACRs were re-sent (the outage without answers, SIGKILL)")
     print("  %d ACRs on the wire, %d with the T flag, %d re-sent keys" % (len(acrs), t_total,
                                                                          resent_t), flush=True)
     # every ACR of the test's users, decoded by tshark: the M bit (set on
@@ -673,6 +679,14 @@ def capture_decodes_cleanly(w, st):
           flush=True)
 
 
+# In the TCG guest every step costs minutes: there the module-specific part
+# runs (counters read over netlink, a reset, STOPs, the capture); what the
+# client does with the server (outages, SIGKILL, failover, bad input, full
+# disk) does not depend on the backend and runs natively over eBPF.
+KMOD_STEPS = ["three_users_start_and_interim", "reset_one_user_stop_and_start",
+              "clean_stop_sends_stops", "capture_decodes_cleanly"]
+
+
 def main():
     global BE, BE_UIDS
     args = sys.argv[1:]
@@ -682,6 +696,8 @@ def main():
     if name not in backends.BACKENDS:
         print("test_diameter.py: unknown backend %r (kmod or ebpf)" % name, file=sys.stderr)
         return 2
+    if name == "kmod" and not args and not os.environ.get("LINUBIA_DIAMETER_ALL"):
+        args = KMOD_STEPS
     BE = backends.BACKENDS[name]()
     BE_UIDS = getattr(Uids, name)
     if BE.loaded():
