@@ -68,8 +68,15 @@ def main():
         cli = subprocess.Popen([diaenv.DIAMETER, "-f", "-c", conf], stdout=subprocess.DEVNULL,
                                stderr=open(log, "w"))
         text = lambda: open(log).read()  # noqa: E731
-        lnb.wait_for(lambda: "all answered" in text() or cli.poll() is not None,
-                     "the STARTs answered", 600)
+        try:
+            lnb.wait_for(lambda: "all answered" in text() or cli.poll() is not None,
+                         "the STARTs answered", 900)
+        except lnb.Failure:
+            cli.send_signal(signal.SIGUSR1)
+            lnb.wait_for(lambda: "in flight" in text(), "the counters", 30)
+            print("bench-diameter: the STARTs were not all answered; client log tail:\n" +
+                  text()[-3000:] + "\nserver log tail:\n" + open(srv.log).read()[-2000:])
+            raise
         spooled = re.search(r"(\d+) records spooled in ([\d.]+) ms", text())
         starts = re.search(r"all answered: (\d+) records in ([\d.]+) s", text())
         status = open("/proc/%d/status" % cli.pid).read()

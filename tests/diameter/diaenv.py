@@ -133,15 +133,16 @@ def create_table(pg):
     pg.sql("CREATE TABLE %s (%s)" % (TABLE, ", ".join(cols)))
 
 
-def app_acct_conf(path, pg, required=None):
+def app_acct_conf(path, pg, required=None, std=True):
     """app_acct's configuration: every AVP of a LINUBIA record into one
-    column each (required: one more AVP the server insists on)."""
+    column each (required: one more AVP the server insists on; std=False:
+    not the RFC 7155 ones, for a server without dict_nasreq)."""
     avps = [("Session-Id", "session_id"), ("Origin-Host", "origin_host"),
             ("Accounting-Record-Type", "record_type"),
             ("Accounting-Record-Number", "record_number"), ("User-Name", "user_name"),
             ("Event-Timestamp", "event_timestamp"),
             ("Acct-Interim-Interval", "acct_interim_interval")]
-    avps += [(name, COLUMN[name]) for _, name, _, _ in AVPS]
+    avps += [(name, COLUMN[name]) for code, name, _, _ in AVPS if std or code >= 5000]
     with open(path, "w") as f:
         for name, col in avps:
             f.write('"%s" = { field = "%s"; };\n' % (name, col))
@@ -164,19 +165,22 @@ class Server:
         self.proc = None
         self.configure()
 
-    def configure(self, required=None):
-        app_acct_conf(os.path.join(self.dir, "app_acct.conf"), self.pg, required)
+    def configure(self, required=None, nasreq=True):
+        """nasreq=False: a server whose dictionary lacks the RFC 7155 AVPs,
+        so it answers DIAMETER_AVP_UNSUPPORTED (their M bit is set)."""
+        app_acct_conf(os.path.join(self.dir, "app_acct.conf"), self.pg, required, nasreq)
         with open(os.path.join(self.dir, "acl_wl.conf"), "w") as f:
             # no TLS on the test's links: "implicitly protected" (IPsec)
             f.write("ALLOW_IPSEC %s\n" % CLIENT_ID)
+        exts = ([DICT_NASREQ] if nasreq else []) + [DICT_FDX]
         with open(os.path.join(self.dir, "freeDiameter.conf"), "w") as f:
             f.write('Identity = "%s";\nRealm = "%s";\nPort = 3868;\nSecPort = 0;\n'
                     'No_SCTP;\nNoRelay;\nListenOn = "%s";\nTcTimer = 1;\nTwTimer = 6;\n'
-                    'LoadExtension = "%s";\nLoadExtension = "%s";\n'
-                    'LoadExtension = "%s" : "%s";\n'
-                    'LoadExtension = "%s" : "%s";\n'
-                    % (self.ident, REALM, self.addr, DICT_NASREQ, DICT_FDX, APP_ACCT,
-                       os.path.join(self.dir, "app_acct.conf"), ACL_WL,
+                    % (self.ident, REALM, self.addr))
+            for e in exts:
+                f.write('LoadExtension = "%s";\n' % e)
+            f.write('LoadExtension = "%s" : "%s";\nLoadExtension = "%s" : "%s";\n'
+                    % (APP_ACCT, os.path.join(self.dir, "app_acct.conf"), ACL_WL,
                        os.path.join(self.dir, "acl_wl.conf")))
 
     def start(self):
