@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "state.h"
 
@@ -570,9 +571,15 @@ static void lnb_batch_finish(struct lnb_state *st, struct lnb_batch *b, uint64_t
 	if (b->oom) {
 		res->err = -ENOMEM;
 	} else if (b->nrecs || b->nsupersede) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		lnb_batch_encode(b, &buf);
 		/* on disk before anything is sent: one fdatasync per scan */
 		res->err = lnb_spool_append(&st->spool, &buf, 1);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		res->write_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+				(uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
 	}
 	lnb_buf_free(&buf);
 	if (res->err) {

@@ -61,6 +61,7 @@ struct lnb_read {
 struct lnb_scan_result {
 	size_t made, superseded, not_made;
 	int err;			/* -errno of the spool write, 0 */
+	uint64_t write_ns;		/* encoding + write + fdatasync of the batch */
 };
 
 void lnb_state_init(struct lnb_state *st, const char *identity, uint32_t interval,
