@@ -23,7 +23,9 @@ import uapi  # noqa: E402
 
 REPO = uapi.REPO
 BUILD = os.path.join(REPO, "build")
-DIAMETER = os.path.join(BUILD, "bin", "linubia-diameter")
+# LINUBIA_DIAMETER: another build of the client (a mutant, to show that a
+# test fails without the code it checks)
+DIAMETER = os.environ.get("LINUBIA_DIAMETER") or os.path.join(BUILD, "bin", "linubia-diameter")
 DICT_FDX = os.path.join(BUILD, "diameter", "dict_linubia.fdx")
 APP_ACCT = os.path.join(BUILD, "diameter", "app_acct", "app_acct.fdx")
 DICT_NASREQ = "/usr/lib/freeDiameter/dict_nasreq.fdx"
