@@ -18,6 +18,8 @@ pkgs=(
 	libbpf-dev bpftool
 	mrtg libcrypt-des-perl libcrypt-rijndael-perl libdigest-hmac-perl
 	prometheus prometheus-snmp-exporter
+	freediameterd libfreediameter-dev freediameter-extensions
+	postgresql-15 postgresql-client-15 libpq-dev cmake bison flex dpkg-dev tshark
 )
 
 missing=()
@@ -49,6 +51,9 @@ if [ ! -e $policy ]; then
 	chmod 755 $policy
 	trap 'rm -f $policy' EXIT
 fi
+# tshark asks whether non-root users may capture: no (the tests capture as
+# root), answered before the install so it never waits for a terminal.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 # An old or empty package list would fail the install: refresh it once.
 apt-get -o DPkg::Lock::Timeout=600 update -q >&2
 apt-get "${apt_opts[@]}" install "${missing[@]}" >&2

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* linubia-diameter's settings file: "key value..." lines, # comments. */
+#ifndef LNB_DIAMETER_CONF_H
+#define LNB_DIAMETER_CONF_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#define LNB_MAX_PEERS 8
+#define LNB_NAME_MAX 256	/* DiameterIdentity, realm, host: at most 255 */
+
+struct lnb_peer {
+	char id[LNB_NAME_MAX];		/* DiameterIdentity (Origin-Host of its CEA) */
+	char host[LNB_NAME_MAX];	/* address or name to connect to */
+	int port;
+};
+
+struct lnb_dconf {
+	char identity[LNB_NAME_MAX];	/* our Origin-Host */
+	char realm[LNB_NAME_MAX];	/* our Origin-Realm */
+	char dest_realm[LNB_NAME_MAX];	/* Destination-Realm of every ACR */
+	struct lnb_peer peers[LNB_MAX_PEERS];
+	int npeers;
+	char fd_conf[PATH_MAX];		/* a freeDiameter config instead of the above */
+	char spool_dir[PATH_MAX];
+	char pid_file[PATH_MAX];
+	char backend[16];		/* "" = the first available */
+	char netns[PATH_MAX];		/* network namespace of the Diameter side, "" = ours */
+	int interval;			/* Acct-Interim-Interval, s */
+	int scan;			/* s between two reads of the counters */
+	int retry;			/* s before an unanswered record goes again */
+	int answer_timeout;		/* s to wait for an ACA */
+	int reconnect;			/* s between connection attempts (Tc) */
+	int watchdog;			/* s between watchdogs (Tw) */
+	long spool_max;			/* records kept unanswered at most */
+};
+
+void lnb_conf_defaults(struct lnb_dconf *c);
+/* Parse path into c (defaults first).  0, or -1 after printing every
+ * problem as "linubia: PATH:LINE: ..." to err. */
+int lnb_conf_read(const char *path, struct lnb_dconf *c, FILE *err);
+/* The settings that must be present; -1 after saying what is missing. */
+int lnb_conf_check(const struct lnb_dconf *c, const char *path, FILE *err);
+
+#endif
