@@ -185,14 +185,16 @@ def ipv6_synack_unseen_by_ebpf_before_6_5():
     mod, ebpf = tables()
     for f, t in zip(flows, results):
         expect_flow(mod, t, f[1], "tcp", f[2], f[3], "module: TCP/IPv%d" % f[1])
+    # The server's egress only: a segment racing the handshake's end on the
+    # other CPU can pass the server's socket filter twice (docs/ebpf.md).
     unseen = SYNACK6 if SYNACK6_UNSEEN else {}
     for f in flows:
-        want = lnb.counters(mod, f[3])
-        if f[1] == 6:
-            want = {c: v - unseen.get(c, 0) for c, v in want.items()}
-        expect_record(ebpf, f[3], want, "eBPF on %s: TCP/IPv%d server (module %s)"
-                      % (platform.release(), f[1],
-                         "minus its SYN-ACK" if f[1] == 6 and unseen else "exactly"))
+        want = {c: v - (unseen.get(c, 0) if f[1] == 6 else 0)
+                for c, v in lnb.counters(mod, f[3]).items() if c.startswith("out_")}
+        got = {c: v for c, v in lnb.counters(ebpf, f[3]).items() if c.startswith("out_")}
+        expect_eq(got, want, "eBPF on %s: TCP/IPv%d server egress (module's %s)"
+                  % (platform.release(), f[1],
+                     "minus its SYN-ACK" if f[1] == 6 and unseen else "exactly"))
         expect_same(mod, ebpf, [f[2]], "TCP/IPv%d client" % f[1])
 
 @test
