@@ -8,7 +8,8 @@
 # suite of `make test` on its own (test-kmod, test-bpf, test-cross, test-snmp,
 # test-snmp-ebpf, test-nms, test-run, ...: the list is TEST_TARGETS, printed
 # at the end of make test).  Narrow a suite: make test-kmod KMOD_TESTS="reset_all".
-# Another kernel: make test-kmod KVER=6.12 (mk/kernels.mk: the matrix).
+# Another kernel: make test-kmod KVER=6.12 (mk/kernels.mk: the matrix, and the
+# opt-in make test-debug-kernel: lockdep, KASAN, kmemleak).
 BUILD := $(CURDIR)/build
 BIN := $(BUILD)/bin
 TRAFFIC := $(BIN)/linubia-traffic
