@@ -20,7 +20,10 @@ fragment=$here/debug-kernel.config
 say() { echo "debug-kernel: $*" >&2; }
 
 [ -f "$tarball" ] || { say "no $tarball (scripts/deps.sh debug-kernel installs linux-source-6.1)"; exit 1; }
-stamp=$({ stat -c '%n %s %Y' "$tarball"; cat "$fragment" "$0"; } | sha256sum)
+# Cache keys: the source's content (wherever the tarball lies), the fragment
+# and this script.
+src_id=$(sha256sum <"$tarball")
+stamp=$({ echo "$src_id"; cat "$fragment" "$0"; } | sha256sum)
 if [ -f "$out/kver" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 	say "up to date: $(cat "$out/kver")"
 	exit 0
@@ -28,12 +31,12 @@ fi
 rm -f "$out/kver" "$out/stamp"
 
 src=$out/src obj=$out/obj
-if [ "$(cat "$out/src.stamp" 2>/dev/null)" != "$(stat -c '%n %s %Y' "$tarball")" ]; then
+if [ "$(cat "$out/src.stamp" 2>/dev/null)" != "$src_id" ]; then
 	say "unpacking $tarball"
 	rm -rf "$src" "$obj"
 	mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=1
-	stat -c '%n %s %Y' "$tarball" >"$out/src.stamp"
+	echo "$src_id" >"$out/src.stamp"
 fi
 
 mk() { nice -n 10 make -s -C "$src" O="$obj" ARCH=x86_64 "$@"; }
