@@ -17,14 +17,15 @@ name=${1:-6.1}
 kroot=${KROOT:-}
 
 has_build() { [ -d "$kroot/lib/modules/$1/build/include" ]; }
-has_image() { [ -f "$kroot/boot/vmlinuz-$1" ] || [ -f "$kroot/boot/vmlinux-$1" ]; }
+has_image() { [ -f "$kroot/boot/vmlinuz-$1" ] || [ -f "$kroot/boot/vmlinux-$1" ] ||
+	[ -f "$kroot/boot/bzImage-$1" ]; }
 
 if echo "$name" | grep -Eqx '[0-9]+\.[0-9]+(-rt)?'; then
 	series=${name%-rt}
 	case $name in *-rt) flavour=rt-amd64 ;; *) flavour=amd64 ;; esac
 	# Newest first; a generic release has no flavour word (-rt-, -cloud-)
 	# before -amd64: 6.1.0-57-amd64, 6.12.118+deb12-amd64.
-	for img in $(ls "$kroot/boot/" 2>/dev/null | sed -n 's/^vmlinu[xz]-//p' | sort -V -r -u); do
+	for img in $(ls "$kroot/boot/" 2>/dev/null | sed -n 's/^\(vmlinu[xz]\|bzImage\)-//p' | sort -V -r -u); do
 		case $img in "$series".*) ;; *) continue ;; esac
 		rest=${img%-"$flavour"}
 		[ "$rest" != "$img" ] || continue

@@ -6,7 +6,7 @@
 # harness and the module suite need, built in).  Cached: nothing is done when
 # the source, the fragment and this script are unchanged.
 # Usage: build-debug-kernel.sh SOURCE.tar.xz OUTDIR
-# Leaves OUTDIR/root/boot/vmlinux-KREL, OUTDIR/root/lib/modules/KREL (with a
+# Leaves OUTDIR/root/boot/bzImage-KREL, OUTDIR/root/lib/modules/KREL (with a
 # build link to the object tree, for out-of-tree modules) and OUTDIR/kver
 # (KREL).  run-guest.sh --kroot OUTDIR/root --kver KREL boots it.
 set -euo pipefail
@@ -60,13 +60,13 @@ done <"$fragment"
 
 say "building in $obj (nice, -j$(nproc)); the first build takes a while"
 start=$SECONDS
-mk -j"$(nproc)" vmlinux modules
+mk -j"$(nproc)" bzImage modules
 krel=$(mk -s kernelrelease)
 root=$out/root
 rm -rf "$root"
 mkdir -p "$root/boot"
 mk INSTALL_MOD_PATH="$root" modules_install >/dev/null
-cp "$obj/vmlinux" "$root/boot/vmlinux-$krel"
+cp "$obj/arch/x86/boot/bzImage" "$root/boot/bzImage-$krel"
 ln -sfn "$obj" "$root/lib/modules/$krel/build"
 say "built $krel in $((SECONDS - start)) s"
 echo "$krel" >"$out/kver"

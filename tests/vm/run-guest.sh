@@ -45,8 +45,12 @@ KVER=$(KROOT=$kroot "$root/scripts/kver.sh" "$kver") || exit 1
 
 cache=$root/build/vm
 mkdir -p "$cache"
-# An ELF vmlinux boots as it is (the debug kernel); Debian ships a bzImage.
-if [ -f "$kroot/boot/vmlinux-$KVER" ]; then
+# Debian's bzImage boots fastest as the ELF inside it (PVH entry); an ELF
+# vmlinux boots as it is; a bzImage-RELEASE (the debug kernel: KASAN cannot
+# take the PVH entry) boots through its own decompressor.
+if [ -f "$kroot/boot/bzImage-$KVER" ]; then
+	vmlinux=$kroot/boot/bzImage-$KVER
+elif [ -f "$kroot/boot/vmlinux-$KVER" ]; then
 	vmlinux=$kroot/boot/vmlinux-$KVER
 else
 	vmlinux=$cache/vmlinux-$KVER
