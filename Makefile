@@ -8,11 +8,28 @@
 # suite of `make test` on its own (test-kmod, test-bpf, test-cross, test-snmp,
 # test-snmp-ebpf, test-nms, test-run, ...: the list is TEST_TARGETS, printed
 # at the end of make test).  Narrow a suite: make test-kmod KMOD_TESTS="reset_all".
+# Another kernel: make test-kmod KVER=6.12 (mk/kernels.mk: the matrix, and the
+# opt-in make test-debug-kernel: lockdep, KASAN, kmemleak).
 BUILD := $(CURDIR)/build
 BIN := $(BUILD)/bin
 TRAFFIC := $(BIN)/linubia-traffic
 FLOOD := $(BIN)/linubia-flood
-VM := tests/vm/run-guest.sh
+# The kernel the module is built for and the VM tests boot: KVER=6.1 (the
+# default: the newest Debian 6.1), 6.12, 6.12-rt or an exact release,
+# installed below KROOT (default /) -- scripts/kver.sh.  The default
+# kernel's module is kmod/linubia.ko; any other's is built in
+# build/kmod/RELEASE.  The tests load $(KO) (LINUBIA_KO in the guest, unless
+# the caller set LINUBIA_KO to another build).
+KROOT ?=
+KVER_NAME := $(KVER)
+override KVER := $(shell KROOT=$(KROOT) scripts/kver.sh $(KVER) 2>/dev/null)
+# Not installed: the name goes on, so that kmod/ and the VM say so and fail.
+KVER_ARG := $(or $(KVER),$(KVER_NAME))
+KVER_DEFAULT := $(shell scripts/kver.sh 2>/dev/null)
+KMOD_OUT := $(if $(KROOT)$(filter-out $(KVER_DEFAULT),$(KVER_ARG)),$(BUILD)/kmod/$(KVER_ARG),$(CURDIR)/kmod)
+KO := $(KMOD_OUT)/linubia.ko
+VM := LINUBIA_KO=$${LINUBIA_KO:-$(KO)} tests/vm/run-guest.sh --kver "$(KVER_ARG)" $(if $(KROOT),--kroot $(KROOT))
+KMOD_MAKE := $(MAKE) -C kmod KVER="$(KVER_ARG)" KROOT=$(KROOT) OUT=$(KMOD_OUT)
 KMOD_TESTS ?=
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 # Components add themselves in mk/*.mk: build targets to ALL_TARGETS, test
@@ -31,10 +48,10 @@ deps:
 	@scripts/deps.sh
 
 kmod:
-	$(MAKE) -C kmod
+	$(KMOD_MAKE)
 
 kmod-check:
-	$(MAKE) -C kmod check
+	$(KMOD_MAKE) check
 
 $(TRAFFIC) $(FLOOD): $(wildcard tests/traffic/*.c tests/traffic/*.h)
 	@mkdir -p $(BIN)
@@ -81,7 +98,7 @@ bench-kmod: kmod
 	$(VM) --timeout 1800 -- python3 bench/kmod-bench.py
 
 clean:
-	$(MAKE) -C kmod clean
+	-$(MAKE) -C kmod clean
 	rm -rf $(BUILD)
 
 .PHONY: all deps kmod kmod-check test-traffic test-kmod test-kmod-memory test run bench bench-kmod clean

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bin=build/bin
 rounds=${LINUBIA_BENCH_ROUNDS:-7}
 modprobe -a nf_socket_ipv4 nf_socket_ipv6 nf_defrag_ipv6 veth
-insmod kmod/linubia.ko max_users=200000
+insmod "${LINUBIA_KO:-kmod/linubia.ko}" max_users=200000
 trap 'rmmod linubia' EXIT
 # UIDs from 100000 up whose record is missing, as "FIRST COUNT" runs.
 missing_runs() {

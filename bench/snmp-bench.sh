@@ -35,7 +35,7 @@ trap cleanup EXIT
 case $backend in
 kmod)
 	modprobe -a nf_socket_ipv4 nf_socket_ipv6 nf_defrag_ipv6 veth
-	insmod kmod/linubia.ko max_users=$((users + 100)) count_loopback=1
+	insmod "${LINUBIA_KO:-kmod/linubia.ko}" max_users=$((users + 100)) count_loopback=1
 	loaded=kmod ;;
 ebpf)
 	if "$bin/linubia" ebpf status >/dev/null 2>&1; then

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Version guards: the source builds against Linux >= 5.10 (tested on 6.1).
- * Each shim names the release that introduced the real thing.
+ * Version guards.  Each shim names the release that introduced the real
+ * thing.  make test builds (W=1 + sparse, zero warnings) and tests the
+ * module on Debian 12's 6.1, 6.12 and 6.12 PREEMPT_RT (mk/kernels.mk): from
+ * 6.1 to 6.12 nothing the module uses changed, so no shim is needed there.
+ * Below 6.1 (down to 5.10) the shims are written from the sources, untested.
  */
 #ifndef LINUBIA_COMPAT_H
 #define LINUBIA_COMPAT_H

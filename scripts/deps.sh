@@ -2,16 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Install the Debian packages LINUBIA needs to build, test and run.
 # Idempotent and quick when everything is present; waits for the dpkg lock.
-# Usage: scripts/deps.sh [build|test|run]   (all groups install the same set today)
+# Usage: scripts/deps.sh [build|test|run|debug-kernel]
+#   build, test, run (the same set today): everything make test needs
+#   debug-kernel: what make test-debug-kernel needs on top (linux-source-6.1
+#   and the kernel's build tools)
 set -euo pipefail
 
-
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 
 pkgs=(
 	build-essential pkg-config gcc-12 make
-	linux-headers-amd64 linux-image-amd64 kmod
+	linux-headers-amd64 linux-image-amd64 kmod dwarves
 	sparse
-	qemu-system-x86 busybox-static cpio xz-utils
+	qemu-system-x86 busybox-static cpio xz-utils zstd
 	libmnl-dev libcmocka-dev valgrind clang llvm
 	iproute2 iputils-ping iperf3 procps util-linux tmux ethtool nftables uidmap libcap2-bin
 	snmp snmpd libsnmp-dev smitools
@@ -22,6 +25,11 @@ pkgs=(
 	postgresql-15 postgresql-client-15 libpq-dev cmake bison flex dpkg-dev tshark
 )
 
+if [ "${1:-}" = debug-kernel ]; then
+	pkgs=(linux-source-6.1 build-essential gcc-12 make flex bison bc libelf-dev libssl-dev
+		kmod cpio)
+fi
+
 missing=()
 for p in "${pkgs[@]}"; do
 	# dpkg-query prints "install ok installed" for a present package.
@@ -29,7 +37,19 @@ for p in "${pkgs[@]}"; do
 	[ "$status" = "install ok installed" ] || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+# The kernel matrix of make test (mk/kernels.mk): Debian 12's 6.12 and its
+# PREEMPT_RT flavour, each image with the headers of the SAME version.  The
+# meta packages name that version (linux-image-6.12-amd64 depends on
+# linux-image-VERSION-amd64); the versioned names are installed so that an
+# image and headers from two different uploads can never pair up.
+kernels_missing=()
+if [ "${1:-}" != debug-kernel ]; then
+	for k in 6.12 6.12-rt; do
+		"$here/kver.sh" "$k" >/dev/null 2>&1 || kernels_missing+=("$k")
+	done
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#kernels_missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
@@ -56,4 +76,16 @@ fi
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 # An old or empty package list would fail the install: refresh it once.
 apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+for k in "${kernels_missing[@]}"; do
+	flavour=amd64
+	[ "$k" = "${k%-rt}" ] || flavour=rt-amd64
+	release=$(apt-cache depends "linux-image-${k%-rt}-$flavour" |
+		sed -n "s/^ *Depends: linux-image-\(.*-$flavour\)\$/\1/p" | head -n 1)
+	if [ -z "$release" ]; then
+		echo "linubia: apt knows no linux-image-${k%-rt}-$flavour (is this Debian 12 with its security updates?)" >&2
+		exit 1
+	fi
+	echo "deps: kernel $k: $release" >&2
+	missing+=("linux-image-$release" "linux-headers-$release")
+done
 apt-get "${apt_opts[@]}" install "${missing[@]}" >&2

@@ -10,8 +10,10 @@ import time
 import uapi
 
 REPO = uapi.REPO
-# LINUBIA_KO: another build of the module (e.g. an older one, to show that
-# a regression test fails without its fix).
+# LINUBIA_KO: the module built for the running kernel (make sets it:
+# build/kmod/RELEASE for a kernel other than the default), or another build
+# of it (e.g. an older one, to show that a regression test fails without its
+# fix).
 KO = os.environ.get("LINUBIA_KO") or os.path.join(REPO, "kmod", "linubia.ko")
 TRAFFIC = os.path.join(REPO, "build", "bin", "linubia-traffic")
 UNATTR = uapi.UID_UNATTRIBUTED

@@ -3,18 +3,21 @@
 # Build the guest's tiny initramfs: static busybox, tests/vm/init and the
 # guest kernel's own virtio + 9p modules (everything else comes from the
 # host's root filesystem over 9p).
-# Usage: mkinitrd.sh KVER OUT.cpio.gz
+# Usage: mkinitrd.sh KVER OUT.cpio.gz [KROOT]
+# KROOT: the kernel's modules are in KROOT/lib/modules/KVER (default /).
 # OUT is a cache: it is rebuilt only when an input changed (OUT.stamp).
 set -eu
 
-[ $# -eq 2 ] || { echo "usage: mkinitrd.sh KVER OUT.cpio.gz" >&2; exit 2; }
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: mkinitrd.sh KVER OUT.cpio.gz [KROOT]" >&2; exit 2; }
 kver=$1
 out=$2
+kroot=${3:-/}
 here=$(cd "$(dirname "$0")" && pwd -P)
 busybox=/bin/busybox
-# Dependency order (modprobe is not available in the initramfs).
-mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-netfs fscache 9pnet 9pnet_virtio 9p"
+# What the 9p root needs; the kernel's own modules.dep gives the rest and
+# the order (6.1: fscache, virtio_pci as modules; 6.12: no fscache,
+# virtio_pci built in; the debug kernel: all built in).
+mods="virtio_pci 9pnet_virtio 9p"
 
 # A dynamically linked busybox would need the host's libc before 9p is up.
 if ! LC_ALL=C ldd "$busybox" 2>&1 | grep -q 'not a dynamic'; then
@@ -22,22 +25,20 @@ if ! LC_ALL=C ldd "$busybox" 2>&1 | grep -q 'not a dynamic'; then
 	exit 1
 fi
 
+# shellcheck disable=SC2086 # $mods is a list of names
+deps=$(modprobe -D -d "$kroot" -S "$kver" -a $mods) ||
+	{ echo "mkinitrd.sh: cannot resolve $mods for kernel $kver under $kroot" >&2; exit 1; }
 files=""
-for m in $mods; do
-	f=$(modinfo -k "$kver" -F filename "$m" 2>/dev/null) || f=""
-	case $f in
-	"(builtin)") continue ;;  # built into this kernel: nothing to load
-	/*) files="$files $f" ;;
-	*) echo "mkinitrd.sh: module $m not found for kernel $kver" >&2; exit 1 ;;
-	esac
+for f in $(echo "$deps" | sed -n 's/^insmod \([^ ]*\).*/\1/p'); do
+	case " $files " in *" $f "*) ;; *) files="$files $f" ;; esac
 done
 
 # Cache key: kernel version, this script, init, busybox and the module files.
 # shellcheck disable=SC2086 # $files is a list of paths without spaces
 stamp=$({
-	echo "$kver"
+	echo "$kver $kroot"
 	cat "$0" "$here/init" "$busybox" | sha256sum
-	stat -c '%n %s %Y' $files
+	[ -z "$files" ] || stat -c '%n %s %Y' $files
 } | sha256sum)
 if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0

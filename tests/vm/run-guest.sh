@@ -5,19 +5,24 @@
 set -eu
 
 usage() {
-	echo "usage: $0 [--timeout SECS] [--mem MB] [--out DIR] [--cpus N] [--max-cpus N] -- CMD [ARGS...]" >&2
+	echo "usage: $0 [--kver NAME] [--kroot DIR] [--timeout SECS] [--mem MB] [--out DIR] [--cpus N] [--max-cpus N] -- CMD [ARGS...]" >&2
 	exit 2
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
 timeout=600 mem=1024 cpus=2 max_cpus="" out=""
+# The kernel: a scripts/kver.sh name (6.1, 6.12, 6.12-rt or a release)
+# installed below KROOT (default /).
+kver=${KVER:-} kroot=${KROOT:-}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--timeout | --mem | --cpus | --max-cpus | --out)
+	--timeout | --mem | --cpus | --max-cpus | --out | --kver | --kroot)
 		[ $# -ge 2 ] || usage
 		case $1 in
 		--out) out=$2 ;;
+		--kver) kver=$2 ;;
+		--kroot) kroot=$2 ;;
 		--max-cpus) [[ $2 =~ ^[1-9][0-9]*$ ]] || usage; max_cpus=$2 ;;
 		*) [[ $2 =~ ^[1-9][0-9]*$ ]] || usage; declare "${1#--}=$2" ;;
 		esac
@@ -30,17 +35,29 @@ done
 
 say() { echo "linubia-vm: $*" >&2; }
 
-# shellcheck source=/dev/null
-. "$root/scripts/kver.sh"
-if [ -z "$KVER" ]; then
-	echo "linubia: no Debian kernel image+headers installed (run scripts/deps.sh)" >&2
-	exit 1
+if [ -n "$kroot" ]; then
+	kroot=$(cd "$kroot" && pwd -P) || usage
+	[ "$kroot" != / ] || kroot=""
 fi
+KVER=$(KROOT=$kroot "$root/scripts/kver.sh" "$kver") || exit 1
+[ -d "${kroot:-/}/lib/modules/$KVER/kernel" ] || [ -f "${kroot:-/}/lib/modules/$KVER/modules.builtin" ] ||
+	{ echo "linubia: no modules for kernel $KVER under ${kroot:-/}" >&2; exit 1; }
 
 cache=$root/build/vm
 mkdir -p "$cache"
-"$here/extract-vmlinux" "/boot/vmlinuz-$KVER" "$cache/vmlinux-$KVER"
-"$here/mkinitrd.sh" "$KVER" "$cache/initrd-$KVER.cpio.gz"
+# Debian's bzImage boots fastest as the ELF inside it (PVH entry); an ELF
+# vmlinux boots as it is; a bzImage-RELEASE (the debug kernel: KASAN cannot
+# take the PVH entry) boots through its own decompressor.
+if [ -f "$kroot/boot/bzImage-$KVER" ]; then
+	vmlinux=$kroot/boot/bzImage-$KVER
+elif [ -f "$kroot/boot/vmlinux-$KVER" ]; then
+	vmlinux=$kroot/boot/vmlinux-$KVER
+else
+	vmlinux=$cache/vmlinux-$KVER
+	"$here/extract-vmlinux" "$kroot/boot/vmlinuz-$KVER" "$vmlinux"
+fi
+initrd=$cache/initrd-$KVER.cpio.gz
+"$here/mkinitrd.sh" "$KVER" "$initrd" "${kroot:-/}"
 
 if [ -z "$out" ]; then
 	out=$(mktemp -d "$cache/out-XXXXXX")
@@ -60,6 +77,9 @@ q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo "# written by run-guest.sh, sourced in the guest"
 	echo "vm_dir=$(q "$here")"
 	echo "repo_dir=$(q "$root")"
+	# A kernel outside / brings its modules: init mounts them at /lib/modules.
+	echo "vm_kver=$(q "$KVER")"
+	echo "vm_kroot=$(q "$kroot")"
 	for name in $(compgen -e); do
 		case $name in
 		LINUBIA_VM_OUT) ;;
@@ -79,7 +99,7 @@ cwd=$(pwd -P)
 	echo
 } >"$out/vm-job.sh"
 
-say "kernel $KVER, out dir $out"
+say "kernel $KVER${kroot:+ (below $kroot)}, out dir $out"
 # QEMU options take ',' as separator: double it inside paths.
 out_opt=${out//,/,,}
 repo_opt=${root//,/,,}
@@ -88,7 +108,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-nodefaults -display none -no-reboot -nic none \
 	-chardev "stdio,id=con,signal=off,logfile=$out_opt/console.log" \
 	-serial chardev:con \
-	-kernel "$cache/vmlinux-$KVER" -initrd "$cache/initrd-$KVER.cpio.gz" \
+	-kernel "$vmlinux" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 quiet loglevel=4" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
