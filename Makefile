@@ -12,8 +12,13 @@
 # opt-in make test-debug-kernel: lockdep, KASAN, kmemleak).
 BUILD := $(CURDIR)/build
 BIN := $(BUILD)/bin
+# Every program's path, set before mk/*.mk (included in name order) so that
+# any of them can name any program in its prerequisites.
 TRAFFIC := $(BIN)/linubia-traffic
 FLOOD := $(BIN)/linubia-flood
+LINUBIA := $(BIN)/linubia
+AGENTX := $(BIN)/linubia-agentx
+BPF_TOOL := $(BIN)/linubia-bpf
 # The kernel the module is built for and the VM tests boot: KVER=6.1 (the
 # default: the newest Debian 6.1), 6.12, 6.12-rt or an exact release,
 # installed below KROOT (default /) -- scripts/kver.sh.  The default

@@ -11,7 +11,6 @@
 # -std=c11 -D_GNU_SOURCE).  The base MIBs come from scripts/fetch-base-mibs.sh
 # (build/mibs/base).
 SNMP_OUT := $(BUILD)/snmp
-AGENTX := $(BIN)/linubia-agentx
 SNMP_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -MMD -MP
 SNMP_LIBS := -lnetsnmpagent -lnetsnmp
 SNMP_CORE := subagent/view.c subagent/columns.c

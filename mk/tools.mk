@@ -7,7 +7,6 @@ TOOLS_OBJS := $(patsubst tools/%.c,$(TOOLS_OBJDIR)/%.o,$(TOOLS_SRCS))
 # Everything but main(), for the unit tests.
 TOOLS_LIB_OBJS := $(filter-out $(TOOLS_OBJDIR)/linubia.o,$(TOOLS_OBJS))
 TOOLS_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -Ibpf -MMD -MP
-LINUBIA := $(BIN)/linubia
 
 tools: $(LINUBIA)
 

@@ -73,4 +73,5 @@ bench-lib-ebpf: $(BPF_TOOL) $(LINUBIA) $(BIN)/lib-snapshot-uids $(BIN)/lib-snaps
 	bench/lib-snapshot-ebpf.sh
 
 TEST_TARGETS += test-unit test-fuzz test-cli
+BENCH_TARGETS += bench-lib bench-lib-ebpf
 .PHONY: test-unit test-fuzz test-cli bench-lib bench-lib-ebpf
