@@ -715,7 +715,7 @@ def main():
     try:
         BE.load()
         w, st = World(), {}
-        passed, failed = run_each(STEPS, lambda fn: fn(w, st), args)
+        passed, failed = run_each(STEPS, lambda fn: fn(w, st), args, scenario=True)
     finally:
         if w:
             w.close()

@@ -11,14 +11,22 @@ import lnb
 TESTS = []
 
 
-def run_each(tests, call, selected=()):
+def run_each(tests, call, selected=(), scenario=False):
     """call(fn) for each test function (only those named in selected, if
     any): one PASS or FAIL line each, with a traceback for an unexpected
-    error.  Returns (passed, failed); an unknown name in selected fails."""
-    unknown = set(selected) - {fn.__name__ for fn in tests}
+    error.  Returns (passed, failed); an unknown name in selected fails.
+    scenario: the tests are the steps of one scenario and share its state,
+    so a selection runs every step up to the last one it names."""
+    names = [fn.__name__ for fn in tests]
+    unknown = set(selected) - set(names)
     if unknown:
         print("FAIL no such test: %s" % " ".join(sorted(unknown)), flush=True)
         return 0, 1
+    if scenario and selected:
+        tests = tests[:max(names.index(n) for n in selected) + 1]
+        print("steps %s run first: the scenario's state builds up step by step"
+              % ", ".join(fn.__name__ for fn in tests if fn.__name__ not in selected), flush=True)
+        selected = ()
     passed = failed = 0
     for fn in tests:
         if selected and fn.__name__ not in selected:

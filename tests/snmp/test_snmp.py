@@ -386,7 +386,7 @@ def main():
     env, st = SnmpEnv(PORT), {}
     passed = failed = 0
     try:
-        passed, failed = run_each(STEPS, lambda fn: fn(env, st), args)
+        passed, failed = run_each(STEPS, lambda fn: fn(env, st), args, scenario=True)
     finally:
         env.close()
         close_pairs(st)
