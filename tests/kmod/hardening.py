@@ -389,15 +389,16 @@ def free_kb_after_dropping_caches():
 def memory_per_user_within_budget():
     # Run with 2 possible CPUs in make test-kmod, and with 64 and 255 by
     # make test-kmod-memory (tests/vm/run-guest.sh --max-cpus).  50,000
-    # users must fit the default budget: the memory the kernel lost while
-    # the module made their records is measured (MemFree, page cache
-    # dropped), next to what the module says one record costs.
+    # users must fit the default budget by the module's own sizes, and the
+    # slab and per-CPU memory the kernel gave while it made their records
+    # must too.  What MemFree lost is printed, not asserted: it also holds
+    # what the flood itself left (socket inodes freed after a grace period).
     cpus = int(open("/sys/devices/system/cpu/possible").read().strip().split("-")[-1]) + 1
     n, first = 50000, 300000
-    flood = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
-             FLOOD, "--uids", "%d:%d" % (first, n), "--timeout", "900"]
-    # The same flood once without the module first: the kernel's own caches
-    # (sockets, inodes) grow then, not during the measured run.
+    lnb.run("ip netns add lnb-mem && ip -n lnb-mem link set lo up")
+    flood = [FLOOD, "--ns", "lnb-mem", "--uids", "%d:%d" % (first, n), "--timeout", "900"]
+    # The same flood once without the module first, in the same namespace:
+    # the kernel's own caches (sockets, inodes) grow then, not while measured.
     lnb.unload_module()
     lnb.run(flood)
     free0, slab0, percpu0 = free_kb_after_dropping_caches(), meminfo_kb("Slab"), meminfo_kb("Percpu")
@@ -428,6 +429,6 @@ def memory_per_user_within_budget():
           "(%d B per record + %d B per hot record)"
           % (cpus, max_users, hot, st["users"], lost / 2**20, slab / 2**20, percpu / 2**20,
              declared / 2**20, rec, hot_rec), flush=True)
-    expect(declared <= TABLE_BUDGET and lost <= TABLE_BUDGET,
-           "over the 64 MiB budget: %.1f MiB lost, %.1f MiB declared for %d users"
-           % (lost / 2**20, declared / 2**20, st["users"]))
+    expect(declared <= TABLE_BUDGET and slab + percpu <= TABLE_BUDGET,
+           "over the 64 MiB budget: %.1f MiB by the module's sizes, slab + per-CPU grew "
+           "%.1f MiB, for %d users" % (declared / 2**20, (slab + percpu) / 2**20, st["users"]))

@@ -13,6 +13,7 @@ import exactness
 import genl
 import hardening  # noqa: F401 - registers its tests
 import otherproto
+import unseen  # noqa: F401 - registers its tests
 import lnb
 from lnb import (Failure, Pair, add, expect, expect_eq, expect_flow, expect_record,
                  flow_expectation, pair_flow)
