@@ -378,6 +378,25 @@ def non_root_cannot_load_unload_or_reset():
     expect(r.returncode != 0 and "PermissionError" in r.stderr, "pin dir readable by non-root")
 
 
+@test
+def other_runs_refuse_a_loaded_backend():
+    """The backend is host-wide: `make test-bpf` or `make bench-bpf` started
+    while it is loaded by someone else (here: by this test) must refuse and
+    leave it loaded and attached, not unload it."""
+    def links():
+        return [l for l in bpfctl.tool("status")[1].splitlines()
+                if l.split()[0] in ("loaded", "ingress", "egress", "variant")]
+    before = links()
+    for cmd in ([sys.executable, os.path.abspath(__file__), "pinned_state_outlives_the_loader"],
+                [sys.executable, os.path.join(lnb.REPO, "bench", "bpf-bench.py")]):
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=120)
+        expect(r.returncode != 0 and "already loaded" in r.stderr,
+               "%s with a loaded backend: exit %d, %r" % (os.path.basename(cmd[1]), r.returncode,
+                                                           r.stderr.strip()[-300:]))
+        expect_eq(links(), before, "links and programs after %s" % os.path.basename(cmd[1]))
+
+
 def run_one(fn):
     """A fresh load; pairs and pins removed whatever happens."""
     bpfctl.cleanup()
@@ -403,4 +422,5 @@ def run_all(selected):
 if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("test_bpf.py: must run as root (network namespaces, bpffs)")
+    bpfctl.refuse_if_present("test_bpf.py")
     sys.exit(run_all(sys.argv[1:]))
