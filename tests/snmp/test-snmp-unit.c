@@ -15,7 +15,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include "columns.h"
+#include "names.h"
 #include "view.h"
 
 static const uint32_t uids[] = { 0, 1, 2147483647u, 2147483648u, 4294967294u, 4294967295u };
@@ -280,6 +284,83 @@ static void test_uptime_epoch(void **state)
 	assert_int_equal(lnb_uptime_epoch(e0, now + 60 * s, 0), now + 60 * s);
 }
 
+/*
+ * Names: a lookup that blocks (a slow LDAP) never blocks a peek, which is
+ * what request handling does; "no such user" is asked again after the TTL.
+ */
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
+static int fake_open;		/* lookups block until set */
+static int fake_calls[8];
+static int fake_knows_5;	/* uid 5 "created" later */
+
+static int fake_lookup(uint32_t uid, char *buf, size_t len)
+{
+	pthread_mutex_lock(&fake_lock);
+	while (!fake_open)
+		pthread_cond_wait(&fake_cond, &fake_lock);
+	if (uid < 8)
+		fake_calls[uid]++;
+	pthread_mutex_unlock(&fake_lock);
+	if (uid == 7 || (uid == 5 && fake_knows_5)) {
+		snprintf(buf, len, "user%u", uid);
+		return 1;
+	}
+	return 0;
+}
+
+static void fake_set(int *what, int v)
+{
+	pthread_mutex_lock(&fake_lock);
+	*what = v;
+	pthread_cond_broadcast(&fake_cond);
+	pthread_mutex_unlock(&fake_lock);
+}
+
+/* Peek until known (each peek is instant); fails after 10 s. */
+static int peek_until_known(struct lnb_names *n, uint32_t uid, char *buf, size_t len)
+{
+	struct timespec start, now, pause = { 0, 1000000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (lnb_names_peek(n, uid, buf, len))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 10)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void test_names_never_block(void **state)
+{
+	struct lnb_names *n = lnb_names_start(fake_lookup, 0);
+	char buf[64];
+
+	(void)state;
+	assert_non_null(n);
+	/* The lookups block: peeks answer at once, "" and not known. */
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(lnb_names_peek(n, 7, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, "");
+	}
+	lnb_names_want(n, 5);
+	fake_set(&fake_open, 1);
+	assert_int_equal(peek_until_known(n, 7, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "user7");
+	assert_int_equal(peek_until_known(n, 5, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "");	/* no such user (yet) */
+	/* TTL 0: the negative entry expires; the user now exists. */
+	fake_set(&fake_knows_5, 1);
+	for (int i = 0; i < 10000 && strcmp(buf, "user5"); i++)
+		peek_until_known(n, 5, buf, sizeof(buf));
+	assert_string_equal(buf, "user5");
+	assert_true(fake_calls[5] >= 2);
+	assert_int_equal(fake_calls[7], 1);	/* positive answers are kept */
+	lnb_names_stop(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_columns_match_mib),
 		cmocka_unit_test(test_discontinuity),
 		cmocka_unit_test(test_uptime_epoch),
+		cmocka_unit_test(test_names_never_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

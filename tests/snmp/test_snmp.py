@@ -271,6 +271,53 @@ def bad_sets_get_their_errors(env, st):
                   "DiscontinuityTime of untouched uid %d" % uid)
 
 
+@step
+def failed_reset_is_an_error(env, st):
+    # A reset the backend refuses after the checks (RESERVE) passed must
+    # reach the manager as an error: done in COMMIT (AgentX CleanupSet,
+    # which has no answer) it was reported as noError.
+    with BE.failing_resets(env, st) as uid:
+        row = "%s.3.%d" % (USER_ENTRY, uid)
+        lnb.wait_for(lambda: env.try_get(row) is not None, "row of uid %d" % uid, 30)
+        before = backends.table()[uid]
+        p = env.snmp("snmpset", V3, "%s.40.%d" % (USER_ENTRY, uid), "i", "2", check=False)
+        lnb.expect(p.returncode != 0 and "commitFailed" in p.stderr,
+                   "SET of a reset that fails: expected commitFailed, got exit %d %r"
+                   % (p.returncode, (p.stdout + p.stderr).strip()))
+        after = backends.table()[uid]
+        lnb.expect(all(after[k] >= before[k] for k in before) and
+                   sum(after.values()) >= sum(before.values()),
+                   "uid %d was reset after all: %s -> %s" % (uid, before, after))
+
+
+SLOW_NSS = os.path.join(lnb.REPO, "build", "snmp", "slow-nss.so")
+
+
+@step
+def slow_nss_never_stalls_requests(env, st):
+    # Every NSS lookup takes 3 s (an LDAP server in trouble).  Looked up
+    # while answering, each unknown row's name would stall the AgentX
+    # session (1 s timeout): walks must answer at once, names follow.
+    p = new_pair(st, 3)
+    lnb.pair_flow(p, "udp", 4, 0, None, "--count", 2, "--size", 10, "--closed", "--port", 9)
+    env.stop_agent()
+    env.start_agent(prefix=["env", "LD_PRELOAD=" + SLOW_NSS, "LNB_SLOW_NSS_MS=3000"])
+    env.wait_value(scalar("status"), 1, "serving with slow NSS")
+    name_col = "%s.2" % USER_ENTRY
+    for i in range(3):
+        start = time.monotonic()
+        out = env.snmp("snmpbulkwalk", V2, "-On", "-Cr50", name_col).stdout
+        took = time.monotonic() - start
+        lnb.expect(took < 3.0 and "%s.0 = " % name_col in out,
+                   "walk %d of the user names with slow NSS: %.1f s, uid 0's row %s"
+                   % (i + 1, took, "present" if "%s.0 = " % name_col in out else "missing"))
+    lnb.wait_for(lambda: env.values("snmpwalk", V2, name_col).get("%s.0" % name_col, ("", ""))[1]
+                 == "root", "uid 0's name from the resolver thread", 120)
+    env.stop_agent()
+    env.start_agent()
+    env.wait_value(scalar("status"), 1, "serving again")
+
+
 # Natively: the table is back within 5 s of snmpd's start.  In the TCG
 # guest snmpd itself takes seconds to start, so there the 5 s count from
 # the moment snmpd answers (its own sysUpTime), which is what the subagent
