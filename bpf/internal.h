@@ -46,6 +46,8 @@ bool lnb_pin_exists(const char *name);
 
 /* cgroup.c: the cgroup v2 root, from /proc/self/mountinfo. */
 int lnb_cgroup_root(char *path, size_t len, struct linubia_bpf_error *err);
+/* 0 if this process is in the initial cgroup namespace, else -EPERM. */
+int lnb_cgroup_ns_initial(struct linubia_bpf_error *err);
 
 /* maps.c: reading the pinned maps. */
 /* 0 if h still reads the loaded backend, else -ESTALE (unloaded/reloaded). */

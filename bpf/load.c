@@ -217,7 +217,9 @@ static int lnb_load_locked(uint32_t max_users, uint32_t max_delegated,
 		return lnb_fail(err, EEXIST, "load: already loaded",
 				"run `linubia-bpf unload` first to load it again");
 	libbpf_set_print(lnb_libbpf_print);
-	ret = lnb_pick_variant(&variant, err);
+	ret = lnb_cgroup_ns_initial(err);
+	if (!ret)
+		ret = lnb_pick_variant(&variant, err);
 	if (!ret)
 		ret = lnb_pin_dir_make(err);
 	if (!ret)

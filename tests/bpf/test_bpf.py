@@ -727,6 +727,25 @@ def counters_never_go_backwards_while_resets_run():
 
 
 @test
+def load_refuses_a_cgroup_namespace():
+    """In a cgroup namespace "/" in mountinfo is the namespace's subtree:
+    attached there the programs would miss every other cgroup's sockets.
+    The load must refuse and say why, leaving nothing attached."""
+    bpfctl.unload()
+    r = subprocess.run(["unshare", "--cgroup", LINUBIA, "ebpf", "load"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    loaded = bpfctl.loaded()
+    if loaded:
+        bpfctl.unload()
+    expect(r.returncode != 0 and "cgroup namespace" in r.stderr and
+           "initial cgroup namespace" in r.stderr,
+           "load in a cgroup namespace: exit %d, %r" % (r.returncode, r.stderr.strip()))
+    expect(not loaded and not [n for n in bpfctl.attached_progs() if n.startswith("lnb_")],
+           "something was attached from the cgroup namespace")
+    bpfctl.load()
+
+
+@test
 def other_runs_refuse_a_loaded_backend():
     """The backend is host-wide: `make test-bpf` or `make bench-bpf` started
     while it is loaded by someone else (here: by this test) must refuse and
