@@ -4,7 +4,7 @@
  * linubia-bpf front end.
  *
  * load() attaches the cgroup_skb programs at the cgroup v2 root with
- * bpf_links and pins the links and maps under /sys/fs/bpf/linubia/v3 (mode
+ * bpf_links and pins the links and maps under /sys/fs/bpf/linubia/v4 (mode
  * 0700): accounting then runs with no process left and survives loader
  * restarts, until unload().  A handle (open()) reads and resets the pinned
  * maps.  Everything here is for root only: the functions check it and say so.

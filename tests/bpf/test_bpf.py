@@ -599,6 +599,39 @@ def delegated_socket_without_file_uses_learned_ranges():
         etc.close()
 
 
+def map_info(name):
+    return json.loads(lnb.run(["bpftool", "map", "show", "pinned",
+                               os.path.join(bpfctl.PIN_DIR, name), "-j"]))
+
+
+@test
+def memory_per_user_does_not_grow_with_cpus():
+    """No map is per-CPU, so a user costs the same on 2, 64 or 256 possible
+    CPUs: one lnb_users element (and one lnb_base element once reset),
+    measured here from the kernel's own accounting (bytes_memlock) while
+    2000 users appear; only a fixed part (hash-map lock counters, the
+    allocator's per-CPU caches) grows with the CPU count."""
+    names = ("lnb_users", "lnb_base", "lnb_slots", "lnb_stats", "lnb_config", "lnb_ranges")
+    types = {n: map_info(n)["type"] for n in names}
+    expect(not [t for t in types.values() if "percpu" in t], "per-CPU maps: %s" % types)
+    value = map_info("lnb_users")["bytes_value"]
+    n, first = 2000, 5000000
+    before = map_info("lnb_users")["bytes_memlock"]
+    lnb.run(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+             FLOOD, "--uids", "%d:%d" % (first, n)])
+    users = show()
+    expect(all(first + i in users for i in range(n)), "records of the %d users" % n)
+    per_user = (map_info("lnb_users")["bytes_memlock"] - before) / n
+    fixed = sum(map_info(m)["bytes_memlock"] for m in names) - map_info("lnb_users")[
+        "bytes_memlock"] + before
+    cpus = int(open("/sys/devices/system/cpu/possible").read().split("-")[-1]) + 1
+    print("  value %d B; %.0f B per user (memlock of lnb_users; the allocator's 512-byte "
+          "class holds it), the same at 2, 64 and 256 CPUs; fixed %.1f MiB here (%d CPUs)"
+          % (value, per_user, fixed / 2**20, cpus), flush=True)
+    expect(value <= per_user <= 2 * value, "%.0f B per user for a %d-byte value"
+           % (per_user, value))
+
+
 # --- readers: stale handles, and counters racing resets ---------------------
 
 class Lib:
