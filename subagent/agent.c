@@ -198,6 +198,15 @@ static void lnb_scalar_value(netsnmp_variable_list *vb, unsigned int k)
 		lnb_set_int(vb, ASN_INTEGER, lnb.status == LNB_RUNNING ? lnb.count_loopback
 								       : LNB_FALSE);
 		break;
+	case LNB_SCALAR_MAX_DELEGATED:
+		lnb_set_int(vb, ASN_UNSIGNED, st ? (long)st->max_delegated : 0);
+		break;
+	case LNB_SCALAR_DELEGATED_USERS:
+		lnb_set_int(vb, ASN_GAUGE, st ? (long)st->delegated_users : 0);
+		break;
+	case LNB_SCALAR_DELEGATED_OVER_BOUND:
+		lnb_set_c64(vb, st ? st->values[LINUBIA_S_DELEGATED_OVER_BOUND] : 0);
+		break;
 	}
 }
 

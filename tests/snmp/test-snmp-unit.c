@@ -105,7 +105,7 @@ static void test_next_edges(void **state)
 	  uint32_t w[] = { 3, 1, 3, 0, 1, 2 }; expect_next(o, 7, w, 6); }
 	{ uint64_t o[] = { 1 };
 	  uint32_t w[] = { 1, 1, 0 }; expect_next(o, 1, w, 3); }
-	{ uint64_t o[] = { 1, 7, 0 };
+	{ uint64_t o[] = { 1, LNB_SCALAR_LAST, 0 };
 	  uint32_t w[] = { 2, 1, 2, 0 }; expect_next(o, 3, w, 4); }
 	{ uint64_t o[] = { 2, 1, 1 };	/* the not-accessible index column */
 	  uint32_t w[] = { 2, 1, 2, 0 }; expect_next(o, 3, w, 4); }
@@ -116,7 +116,7 @@ static void test_next_edges(void **state)
 static void test_empty_table(void **state)
 {
 	struct lnb_inst in;
-	uint64_t o[] = { 1, 7, 0 };
+	uint64_t o[] = { 1, LNB_SCALAR_LAST, 0 };
 
 	(void)state;
 	assert_int_equal(lnb_next(o, 3, &empty, &in), 0);
@@ -144,7 +144,8 @@ static void test_lookup(void **state)
 	{ uint64_t o[] = { 1, 4, 0 };
 	  assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_INSTANCE);
 	  assert_int_equal(in.column, LNB_SCALAR_BACKEND_STATUS); }
-	{ uint64_t o[] = { 1, 8, 0 }; assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_NO_OBJECT); }
+	{ uint64_t o[] = { 1, LNB_SCALAR_LAST + 1, 0 };
+	  assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_NO_OBJECT); }
 	{ uint64_t o[] = { 1, 1, 1 }; assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_NO_INSTANCE); }
 	{ uint64_t o[] = { 1, 1 }; assert_int_equal(lnb_lookup(o, 2, &rows, &in), LNB_NO_INSTANCE); }
 	{ uint64_t o[] = { 2, 1, 3, 5 }; assert_int_equal(lnb_lookup(o, 4, &rows, &in), LNB_NO_INSTANCE); }

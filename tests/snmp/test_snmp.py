@@ -7,6 +7,7 @@ against `linubia show --json` and the traffic tool's ground truth.  One
 scenario, steps in order; prints one line per step and 'N passed, N
 failed'.  Services are stopped by PID.
 Usage: test_snmp.py [--backend kmod|ebpf] [step ...]"""
+import json
 import os
 import re
 import shutil
@@ -216,6 +217,14 @@ def traffic_of_three_users_matches(env, st):
                           "GET unattributed")
             lnb.expect_eq(env.get("%s.6.%d.1.1" % (DETAIL_ENTRY, UNATTR)),
                           t[UNATTR]["out_ipv4_tcp_packets"], "GET unattributed detail")
+    # The delegation scalars equal the backend's own statistics.
+    stats = json.loads(backends.cli("stats", "--json").stdout)
+    lnb.expect_eq(env.get(scalar("max_delegated")), stats["max_delegated"], "linubiaMaxDelegated")
+    if BE.quiet_host:
+        lnb.expect_eq(env.get(scalar("delegated_users")), stats["delegated_users"],
+                      "linubiaDelegatedUsers")
+        lnb.expect_eq(env.get(scalar("delegated_over_bound_pkts")),
+                      stats["delegated_over_bound"], "linubiaDelegatedOverBoundPkts")
     st["kernel"] = kernel
 
 
@@ -259,7 +268,8 @@ def bad_sets_get_their_errors(env, st):
         (("%s.40.%d" % (USER_ENTRY, 424242), "i", "2"), "noCreation"),
         (("%s.3.%d" % (USER_ENTRY, uid), "i", "2"), "notWritable"),
         ((scalar("users"), "u", "2"), "notWritable"),
-        (("%s.1.9.0" % ROOT, "i", "2"), "noCreation"),
+        (("%s.1.99.0" % ROOT, "i", "2"), "noCreation"),
+        ((scalar("max_delegated"), "u", "2"), "notWritable"),
     ]
     for args, err in cases:
         p = env.snmp("snmpset", V3, *args, check=False, mib=False)
