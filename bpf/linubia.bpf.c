@@ -511,8 +511,10 @@ static __always_inline struct lnb_bpf_user *lnb_user_make(__u32 uid, struct sock
 	owner = lnb_user_get(by, LNB_BPF_NOT_DELEGATED, why, &made);
 	cfg = bpf_map_lookup_elem(&lnb_config, &zero);
 	st = bpf_map_lookup_elem(&lnb_stats, &zero);
-	if (!owner || !cfg || !st)
-		return owner;
+	if (!owner)
+		return NULL;		/* why: the table is full, or no memory */
+	if (!cfg || !st)
+		goto over_bound;	/* never: both are arrays of one */
 	if (__sync_fetch_and_add(&owner->nr_delegated, 1) >= cfg->max_delegated)
 		goto release_owner;
 	if (__sync_fetch_and_add(&st->delegated, 1) >= cfg->max_users / 2)
