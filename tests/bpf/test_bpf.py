@@ -12,6 +12,7 @@ import ctypes
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -649,6 +650,12 @@ class Lib:
     def get_user(self, uid):
         return self.so.linubia_get_user(self.h, ctypes.c_uint32(uid), self.buf)
 
+    def record(self):
+        """The struct linubia_record get_user filled: last_reset_ns, counters."""
+        last_reset = struct.unpack_from("=Q", self.buf, 16)[0]
+        values = struct.unpack_from("=%dQ" % len(lnb.uapi.COUNTERS), self.buf, 24)
+        return {"last_reset_ns": last_reset, "counters": dict(zip(lnb.uapi.COUNTERS, values))}
+
     def reset_user(self, uid):
         return self.so.linubia_reset_user(self.h, ctypes.c_uint32(uid), self.buf)
 
@@ -691,7 +698,8 @@ def stale_handle_never_touches_a_reloaded_backend():
 
 @test
 def counters_never_go_backwards_while_resets_run():
-    """Readers (get_user and whole snapshots) racing resets and traffic:
+    """Readers (get_user through liblinubia, `linubia show`, `linubia-bpf
+    show`) racing resets and traffic:
     between two resets (same last_reset_ns) no counter ever goes down, and
     none is near 2^64 (a share summed with a later subtraction)."""
     p = pair()
@@ -715,10 +723,13 @@ def counters_never_go_backwards_while_resets_run():
         finally:
             lib.close()
 
-    def reader(use_show):
+    def reader(how):
         last = None
+        lib = Lib() if how == "get_user" else None
         while not stop.is_set():
-            if use_show:
+            if lib:
+                r = lib.record() if lib.get_user(41001) == 0 else None
+            elif how == "show":
                 r = show().get(41001)
             else:
                 rc, out, _ = bpfctl.tool("show", check=False)
@@ -739,15 +750,16 @@ def counters_never_go_backwards_while_resets_run():
                 if down:
                     errors.append("went down without a reset: %s" % down)
             last = r
+        if lib:
+            lib.close()
 
-    threads = [threading.Thread(target=traffic), threading.Thread(target=resetter),
-               threading.Thread(target=reader, args=(True,)),
-               threading.Thread(target=reader, args=(False,))]
+    threads = [threading.Thread(target=traffic), threading.Thread(target=resetter)] + [
+        threading.Thread(target=reader, args=(how,)) for how in ("show", "linubia-bpf", "get_user")]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 300
     try:
-        while (reads[0] < 300 or resets[0] < 300) and time.monotonic() < deadline and not errors:
+        while (reads[0] < 3000 or resets[0] < 300) and time.monotonic() < deadline and not errors:
             time.sleep(0.1)
     finally:
         stop.set()
@@ -755,7 +767,7 @@ def counters_never_go_backwards_while_resets_run():
             t.join()
     expect(not errors, "%d bad reads of %d (%d resets), first: %s"
            % (len(errors), reads[0], resets[0], errors[:1]))
-    expect(reads[0] >= 300 and resets[0] >= 300,
+    expect(reads[0] >= 3000 and resets[0] >= 300,
            "only %d reads and %d resets in 300 s" % (reads[0], resets[0]))
 
 
