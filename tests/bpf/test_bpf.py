@@ -568,12 +568,13 @@ def delegated_socket_without_file_uses_learned_ranges():
         code = ("import os, socket, sys; os.setresuid(5, 5, 5); "
                 "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8); "
                 "print(s.getsockname()[1], flush=True); sys.stdin.read()")
+        # The system's python3: other users may not run the tests' own.
         listener = subprocess.Popen(etc.wrap(as_user_with_subuids(41010, False) + [
-            sys.executable, "-c", code]), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            "/usr/bin/python3", "-c", code]), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True)
         port = int(listener.stdout.readline())
         client = subprocess.Popen(["setpriv", "--reuid", "41013", "--regid", "41013",
-                                   "--clear-groups", sys.executable, "-c",
+                                   "--clear-groups", "/usr/bin/python3", "-c",
                                    "import socket, sys; c = socket.create_connection("
                                    "('127.0.0.1', %d)); print('up', flush=True); "
                                    "sys.stdin.readline(); c.sendall(b'x' * 1000); "
@@ -821,10 +822,22 @@ def run_one(fn):
         bpfctl.cleanup()
 
 
+def ours_attached():
+    return sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_"))
+
+
 def run_all(selected):
     lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
+    # Another version's backend (another checkout, `make run`) may be
+    # loaded: only what this run adds is a leftover.
+    pins0, progs0 = set(bpfctl.pins_left()), ours_attached()
     passed, failed = run_each(TESTS, run_one, selected)
-    leftover = bpfctl.pins_left() + [n for n in bpfctl.attached_progs() if n.startswith("lnb_")]
+    leftover = sorted(set(bpfctl.pins_left()) - pins0)
+    progs = ours_attached()
+    for n in progs0:
+        if n in progs:
+            progs.remove(n)
+    leftover += progs
     if leftover:
         failed += 1
         print("FAIL cleanup: left behind %s" % leftover, flush=True)
