@@ -262,7 +262,8 @@ def linubia_command_reads_the_ebpf_backend():
     expect_eq(cleared["counters"], shown[41002], "what linubia reset took off")
     expect_record(bpfctl.table(), 41002, {}, "uid 41002 after linubia reset")
     lnb.run([linubia, "config", "count_loopback=off"])
-    expect_eq(bpfctl.tool("config")[1].strip(), "count_loopback off", "config through linubia")
+    expect_eq(bpfctl.tool("config")[1].splitlines()[0], "count_loopback off",
+              "config through linubia")
     # linubia ebpf unload / load / status drive the backend itself.
     expect("loaded          yes" in lnb.run([linubia, "ebpf", "status"]), "ebpf status: loaded")
     lnb.run([linubia, "ebpf", "unload"])
@@ -324,14 +325,12 @@ def load_unload_20_times_while_traffic_flows():
         for i in range(20):
             if not bpfctl.loaded():
                 bpfctl.load()
-            expect_eq(sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_")),
-                      bpfctl.loaded_pair(), "attached after load %d" % i)
+            expect_eq(ours_attached(), bpfctl.loaded_pair(), "attached after load %d" % i)
             flow = pair_flow(p, "tcp", 4 if i % 2 else 6, 41001, 42001, "--bytes", 4 << 20,
                              background=True)
             lnb.wait_for(lambda: 41001 in bpfctl.table(), "traffic to be counted")
             bpfctl.unload()
-            expect_eq([n for n in bpfctl.attached_progs() if n.startswith("lnb_")], [],
-                      "programs attached after unload %d" % i)
+            expect_eq(ours_attached(), [], "programs attached after unload %d" % i)
             expect_eq(bpfctl.pins_left(), [], "pins left after unload %d" % i)
             t = flow.result()
             expect(t["client"]["payload_sent"] == 4 << 20, "flow %d broken by unload" % i)
@@ -786,8 +785,7 @@ def load_refuses_a_cgroup_namespace():
     expect(r.returncode != 0 and "cgroup namespace" in r.stderr and
            "initial cgroup namespace" in r.stderr,
            "load in a cgroup namespace: exit %d, %r" % (r.returncode, r.stderr.strip()))
-    expect(not loaded and not [n for n in bpfctl.attached_progs() if n.startswith("lnb_")],
-           "something was attached from the cgroup namespace")
+    expect(not loaded and not ours_attached(), "something was attached from the cgroup namespace")
     bpfctl.load()
 
 
@@ -822,22 +820,28 @@ def run_one(fn):
         bpfctl.cleanup()
 
 
+# linubia programs attached at the root by someone else (another checkout's
+# backend, `make run`) before this run: not this run's to count.
+FOREIGN = []
+
+
 def ours_attached():
-    return sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_"))
+    """The lnb_ programs at the cgroup root, less those that were there before the run."""
+    progs = sorted(n for n in bpfctl.attached_progs() if n.startswith("lnb_"))
+    for n in FOREIGN:
+        if n in progs:
+            progs.remove(n)
+    return progs
 
 
 def run_all(selected):
     lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
     # Another version's backend (another checkout, `make run`) may be
     # loaded: only what this run adds is a leftover.
-    pins0, progs0 = set(bpfctl.pins_left()), ours_attached()
+    pins0 = set(bpfctl.pins_left())
+    FOREIGN[:] = ours_attached()
     passed, failed = run_each(TESTS, run_one, selected)
-    leftover = sorted(set(bpfctl.pins_left()) - pins0)
-    progs = ours_attached()
-    for n in progs0:
-        if n in progs:
-            progs.remove(n)
-    leftover += progs
+    leftover = sorted(set(bpfctl.pins_left()) - pins0) + ours_attached()
     if leftover:
         failed += 1
         print("FAIL cleanup: left behind %s" % leftover, flush=True)
