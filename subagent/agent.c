@@ -28,6 +28,8 @@
 
 /* "No such user" is asked again after this long (seconds). */
 #define LNB_NAME_NEGATIVE_TTL	300
+/* Time one request may wait for the resolver thread, in all (ns). */
+#define LNB_NAME_BUDGET_NS	50000000u
 
 /* LINUBIA-MIB ::= { netSnmpPlaypen 1 }; linubiaObjects ::= { linubiaMIB 1 }. */
 static const oid lnb_root[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 1, 1 };
@@ -48,6 +50,7 @@ static struct {
 	uint64_t now_ns;	/* CLOCK_REALTIME at the snapshot */
 	uint64_t epoch_ns;	/* when sysUpTime was 0 (lnb_uptime_epoch) */
 	int last_error;		/* logged once per change */
+	uint64_t name_budget_ns;	/* left for this request (lnb_handler) */
 } lnb;
 
 static uint64_t lnb_realtime_ns(void)
@@ -227,7 +230,8 @@ static void lnb_user_value(netsnmp_variable_list *vb, const struct lnb_inst *in)
 		if (in->uid == LINUBIA_UID_UNATTRIBUTED)
 			snprintf(name, sizeof(name), "(unattributed)");
 		else
-			lnb_names_peek(lnb.names, in->uid, name, sizeof(name));
+			lnb_names_peek(lnb.names, in->uid, name, sizeof(name),
+				       &lnb.name_budget_ns);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, name, strnlen(name, 255));
 		break;
 	case LNB_COL_USER_DISCONTINUITY:
@@ -495,6 +499,7 @@ static int lnb_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
 {
 	(void)handler;
 	(void)reginfo;
+	lnb.name_budget_ns = LNB_NAME_BUDGET_NS;
 	if (reqinfo->mode == MODE_SET_ACTION) {
 		lnb_set_actions(reqinfo, requests);
 		return SNMP_ERR_NOERROR;

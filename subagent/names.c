@@ -25,6 +25,7 @@ struct lnb_name {
 struct lnb_names {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
+	pthread_cond_t done;	/* a lookup ended */
 	pthread_t thread;
 	bool stop;
 	lnb_lookup_fn lookup;
@@ -173,9 +174,30 @@ static void *lnb_resolver(void *arg)
 		e->state = LNB_NAME_DONE;
 		e->queued = false;
 		e->retry_at = lnb_now() + n->negative_ttl;
+		pthread_cond_broadcast(&n->done);
 	}
 	pthread_mutex_unlock(&n->lock);
 	return NULL;
+}
+
+static int lnb_cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	if (pthread_condattr_init(&attr))
+		return -1;
+	err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) || pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return err ? -1 : 0;
+}
+
+static uint64_t lnb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 struct lnb_names *lnb_names_start(lnb_lookup_fn lookup, unsigned int negative_ttl)
@@ -199,7 +221,15 @@ struct lnb_names *lnb_names_start(lnb_lookup_fn lookup, unsigned int negative_tt
 		free(n);
 		return NULL;
 	}
+	if (lnb_cond_init_monotonic(&n->done)) {
+		pthread_cond_destroy(&n->work);
+		pthread_mutex_destroy(&n->lock);
+		free(n->slots);
+		free(n);
+		return NULL;
+	}
 	if (pthread_create(&n->thread, NULL, lnb_resolver, n)) {
+		pthread_cond_destroy(&n->done);
 		pthread_cond_destroy(&n->work);
 		pthread_mutex_destroy(&n->lock);
 		free(n->slots);
@@ -223,14 +253,18 @@ void lnb_names_stop(struct lnb_names *n)
 		free(n->slots[i].name);
 	free(n->slots);
 	free(n->queue);
+	pthread_cond_destroy(&n->done);
 	pthread_cond_destroy(&n->work);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 }
 
-int lnb_names_peek(struct lnb_names *n, uint32_t uid, char *buf, size_t len)
+int lnb_names_peek(struct lnb_names *n, uint32_t uid, char *buf, size_t len,
+		   uint64_t *budget_ns)
 {
+	uint64_t start = lnb_now_ns(), end = start + *budget_ns, now;
 	struct lnb_name *e;
+	struct timespec until = { (time_t)(end / 1000000000u), (long)(end % 1000000000u) };
 	int known = 0;
 
 	if (len)
@@ -239,6 +273,13 @@ int lnb_names_peek(struct lnb_names *n, uint32_t uid, char *buf, size_t len)
 		return 0;
 	pthread_mutex_lock(&n->lock);
 	e = lnb_entry(n, uid);
+	/* Within the budget, give the resolver the time it needs (the table
+	 * may move when it grows: look the entry up again after a wait). */
+	while (e && e->state == LNB_NAME_PENDING && *budget_ns &&
+	       !pthread_cond_timedwait(&n->done, &n->lock, &until))
+		e = lnb_find(n->slots, n->cap, uid);
+	now = lnb_now_ns();
+	*budget_ns = now >= end ? 0 : end - now;
 	if (e && e->state == LNB_NAME_DONE) {
 		if (e->name)
 			snprintf(buf, len, "%s", e->name);
