@@ -331,7 +331,7 @@ def load_unload_20_times_while_traffic_flows():
             lnb.wait_for(lambda: 41001 in bpfctl.table(), "traffic to be counted")
             bpfctl.unload()
             expect_eq(ours_attached(), [], "programs attached after unload %d" % i)
-            expect_eq(bpfctl.pins_left(), [], "pins left after unload %d" % i)
+            expect_eq(ours_pinned(), [], "pins left after unload %d" % i)
             t = flow.result()
             expect(t["client"]["payload_sent"] == 4 << 20, "flow %d broken by unload" % i)
             expect_eq(sorted(n for n in bpfctl.attached_progs() if n.startswith("noop_")),
@@ -820,9 +820,14 @@ def run_one(fn):
         bpfctl.cleanup()
 
 
-# linubia programs attached at the root by someone else (another checkout's
-# backend, `make run`) before this run: not this run's to count.
-FOREIGN = []
+# linubia programs attached at the root and pins by someone else (another
+# checkout's backend of another pin version, `make run`) before this run:
+# not this run's to count.
+FOREIGN, FOREIGN_PINS = [], set()
+
+
+def ours_pinned():
+    return sorted(set(bpfctl.pins_left()) - FOREIGN_PINS)
 
 
 def ours_attached():
@@ -838,10 +843,10 @@ def run_all(selected):
     lnb.run("sysctl -qw net.core.netdev_max_backlog=100000")
     # Another version's backend (another checkout, `make run`) may be
     # loaded: only what this run adds is a leftover.
-    pins0 = set(bpfctl.pins_left())
+    FOREIGN_PINS.update(bpfctl.pins_left())
     FOREIGN[:] = ours_attached()
     passed, failed = run_each(TESTS, run_one, selected)
-    leftover = sorted(set(bpfctl.pins_left()) - pins0) + ours_attached()
+    leftover = ours_pinned() + ours_attached()
     if leftover:
         failed += 1
         print("FAIL cleanup: left behind %s" % leftover, flush=True)
