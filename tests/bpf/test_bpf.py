@@ -337,7 +337,8 @@ def load_unload_20_times_while_traffic_flows():
             expect_eq(sorted(n for n in bpfctl.attached_progs() if n.startswith("noop_")),
                       ["noop_egress", "noop_ingress"], "the other programs at the root")
         # Detached programs are freed after an RCU grace period.
-        lnb.wait_for(lambda: not bpfctl.prog_names(), "unloaded programs to be freed")
+        lnb.wait_for(lambda: sorted(bpfctl.prog_names()) == FOREIGN_LOADED,
+                     "unloaded programs to be freed")
         rc, _, err = bpfctl.tool("unload", check=False)
         expect(rc != 0 and "not loaded" in err, "unload when not loaded: %r" % err)
     finally:
@@ -823,7 +824,7 @@ def run_one(fn):
 # linubia programs attached at the root and pins by someone else (another
 # checkout's backend of another pin version, `make run`) before this run:
 # not this run's to count.
-FOREIGN, FOREIGN_PINS = [], set()
+FOREIGN, FOREIGN_PINS, FOREIGN_LOADED = [], set(), []
 
 
 def ours_pinned():
@@ -845,6 +846,7 @@ def run_all(selected):
     # loaded: only what this run adds is a leftover.
     FOREIGN_PINS.update(bpfctl.pins_left())
     FOREIGN[:] = ours_attached()
+    FOREIGN_LOADED[:] = sorted(bpfctl.prog_names())
     passed, failed = run_each(TESTS, run_one, selected)
     leftover = ours_pinned() + ours_attached()
     if leftover:
