@@ -45,6 +45,10 @@ TEST_TARGETS := kmod-check kmod test-traffic test-kmod test-kmod-memory
 # Benchmarks print figures (docs/benchmarks.md); they never fail on time.
 BENCH_TARGETS := bench-kmod
 
+# `make` alone builds everything: the mk/*.mk files define rules of their own,
+# and the first rule make reads would otherwise become the default goal.
+.DEFAULT_GOAL := all
+
 include $(sort $(wildcard mk/*.mk))
 
 all: $(ALL_TARGETS)

@@ -129,7 +129,7 @@ def rounds(p):
 def main():
     if os.geteuid() != 0:
         sys.exit("bpf-bench.py: must run as root")
-    bpfctl.cleanup()
+    bpfctl.refuse_if_present("bpf-bench.py")
     p = lnb.Pair(n=190, offload=True)
     server = subprocess.Popen(["ip", "netns", "exec", p.b, "setpriv", "--reuid", "42001",
                                "--regid", "42001", "--clear-groups", "iperf3", "-s", "-B", p.b4],

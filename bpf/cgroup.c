@@ -8,8 +8,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
+
+/* The initial cgroup namespace's inode number (PROC_CGROUP_INIT_INO). */
+#define LNB_CGROUP_INIT_INO	0xEFFFFFFBU
+
+/*
+ * In a cgroup namespace (a container), mountinfo shows the namespace's own
+ * root as "/": attaching there would count only the sockets of that
+ * subtree, silently.  Only the initial cgroup namespace will do.
+ */
+int lnb_cgroup_ns_initial(struct linubia_bpf_error *err)
+{
+	char link[64];
+	unsigned int ino;
+	ssize_t n;
+
+	/* The link's text ("cgroup:[N]") carries the namespace's number;
+	 * the nsfs inode itself need not (Linux 6.18 numbers them apart). */
+	n = readlink("/proc/self/ns/cgroup", link, sizeof(link) - 1);
+	if (n < 0)
+		return errno == ENOENT ? 0 :	/* no cgroup namespaces in this kernel */
+		       lnb_fail(err, errno, "load: read /proc/self/ns/cgroup", "is /proc mounted?");
+	link[n] = '\0';
+	if (sscanf(link, "cgroup:[%u]", &ino) != 1)
+		return lnb_failf(err, EINVAL, "report a bug", "load: /proc/self/ns/cgroup is %s",
+				 link);
+	if (ino != LNB_CGROUP_INIT_INO)
+		return lnb_fail(err, EPERM, "load: this process is in a cgroup namespace, whose "
+				"\"/\" is only a subtree of the host's cgroups",
+				"load from the initial cgroup namespace, e.g. nsenter -t 1 -C "
+				"linubia ebpf load");
+	return 0;
+}
 
 /*
  * mountinfo: "id parent major:minor root mountpoint options [optional...] -

@@ -21,13 +21,13 @@ _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LINUBIA_COUNT
 	       "one name per counter");
 
 static const char usage[] =
-	"usage: linubia-bpf load [--max-users N]   attach and pin (root)\n"
+	"usage: linubia-bpf load [--max-users N] [--max-delegated N]   attach and pin (root)\n"
 	"       linubia-bpf unload                 detach, remove the pins (root)\n"
 	"       linubia-bpf status\n"
 	"       linubia-bpf show                   every record, as /proc/linubia\n"
 	"       linubia-bpf stats\n"
 	"       linubia-bpf reset UID|--all        prints what a UID's reset took off\n"
-	"       linubia-bpf config [count_loopback=on|off]\n";
+	"       linubia-bpf config [count_loopback=on|off | max_delegated=N]\n";
 
 static int fail(const struct linubia_bpf_error *err)
 {
@@ -69,15 +69,24 @@ static int cmd_load(int argc, char **argv)
 	struct linubia_bpf_load_opts opts = { 0 };
 	struct linubia_bpf_error err;
 
-	if (argc == 2 && !strcmp(argv[0], "--max-users")) {
-		if (parse_u32(argv[1], &opts.max_users) || !opts.max_users) {
-			fprintf(stderr, "linubia-bpf: load: bad --max-users %s (give a number > 0)\n",
-				argv[1]);
+	for (int i = 0; i < argc; i += 2) {
+		if (i + 1 < argc && !strcmp(argv[i], "--max-users")) {
+			if (parse_u32(argv[i + 1], &opts.max_users) || !opts.max_users) {
+				fprintf(stderr, "linubia-bpf: load: bad --max-users %s "
+					"(give a number > 0)\n", argv[i + 1]);
+				return 2;
+			}
+		} else if (i + 1 < argc && !strcmp(argv[i], "--max-delegated")) {
+			if (parse_u32(argv[i + 1], &opts.max_delegated)) {
+				fprintf(stderr, "linubia-bpf: load: bad --max-delegated %s "
+					"(give a number)\n", argv[i + 1]);
+				return 2;
+			}
+			opts.max_delegated_set = true;
+		} else {
+			fputs(usage, stderr);
 			return 2;
 		}
-	} else if (argc) {
-		fputs(usage, stderr);
-		return 2;
 	}
 	return linubia_bpf_load(&opts, &err) ? fail(&err) : 0;
 }
@@ -98,6 +107,7 @@ static int cmd_status(void)
 	       st.link_id[LINUBIA_DIR_OUT], st.prog_id[LINUBIA_DIR_OUT]);
 	printf("users %u\nmax_users %u\ncount_loopback %s\n", st.users, st.max_users,
 	       st.count_loopback ? "on" : "off");
+	printf("delegated_users %u\nmax_delegated %u\n", st.delegated_users, st.max_delegated);
 	printf("slots_used %u\nslots %u\n", st.slots_used, st.slots);
 	return 0;
 }
@@ -124,6 +134,7 @@ static int cmd_stats(struct linubia_bpf *h, struct linubia_bpf_error *err)
 	if (linubia_bpf_read_stats(h, &st, err))
 		return -1;
 	printf("users %u\nmax_users %u\n", st.users, st.max_users);
+	printf("delegated_users %u\nmax_delegated %u\n", st.delegated_users, st.max_delegated);
 	for (int i = 0; i < LINUBIA_STAT_COUNT; i++)
 		printf("%s %" PRIu64 "\n", stat_names[i], st.values[i]);
 	return 0;
@@ -151,8 +162,17 @@ static int cmd_reset(struct linubia_bpf *h, const char *arg, struct linubia_bpf_
 static int cmd_config(struct linubia_bpf *h, int argc, char **argv,
 		      struct linubia_bpf_error *err)
 {
+	uint32_t max;
 	bool on;
 
+	if (argc == 1 && !strncmp(argv[0], "max_delegated=", 14)) {
+		if (parse_u32(argv[0] + 14, &max)) {
+			snprintf(err->text, sizeof(err->text),
+				 "config: bad %s (give max_delegated=N, N a number)", argv[0]);
+			return -1;
+		}
+		return linubia_bpf_set_max_delegated(h, max, err) ? -1 : 0;
+	}
 	if (argc == 1) {
 		if (!strcmp(argv[0], "count_loopback=on"))
 			on = true;
@@ -160,14 +180,16 @@ static int cmd_config(struct linubia_bpf *h, int argc, char **argv,
 			on = false;
 		else {
 			snprintf(err->text, sizeof(err->text),
-				 "config: unknown setting %s (use count_loopback=on|off)", argv[0]);
+				 "config: unknown setting %s (use count_loopback=on|off or "
+				 "max_delegated=N)", argv[0]);
 			return -1;
 		}
 		return linubia_bpf_set_count_loopback(h, on, err) ? -1 : 0;
 	}
-	if (linubia_bpf_get_count_loopback(h, &on, err))
+	if (linubia_bpf_get_count_loopback(h, &on, err) ||
+	    linubia_bpf_get_max_delegated(h, &max, err))
 		return -1;
-	printf("count_loopback %s\n", on ? "on" : "off");
+	printf("count_loopback %s\nmax_delegated %u\n", on ? "on" : "off", max);
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 /* The pinned maps, index = enum lnb_map. */
 enum lnb_map {
 	LNB_MAP_USERS, LNB_MAP_BASE, LNB_MAP_SLOTS, LNB_MAP_STATS, LNB_MAP_CONFIG,
-	LNB_MAP_COUNT
+	LNB_MAP_RANGES, LNB_MAP_COUNT
 };
 extern const char *const lnb_map_names[LNB_MAP_COUNT];
 
@@ -46,9 +46,11 @@ bool lnb_pin_exists(const char *name);
 
 /* cgroup.c: the cgroup v2 root, from /proc/self/mountinfo. */
 int lnb_cgroup_root(char *path, size_t len, struct linubia_bpf_error *err);
+/* 0 if this process is in the initial cgroup namespace, else -EPERM. */
+int lnb_cgroup_ns_initial(struct linubia_bpf_error *err);
 
 /* maps.c: reading the pinned maps. */
-/* 0 if h still reads the loaded backend, else -ENOENT (unloaded/reloaded). */
+/* 0 if h still reads the loaded backend, else -ESTALE (unloaded/reloaded). */
 int lnb_check_current(const struct linubia_bpf *h, struct linubia_bpf_error *err);
 #define LNB_WALK_CHUNK	256	/* entries per BPF_MAP_LOOKUP_BATCH call */
 /* A batch of n keys and values (valid during the call); 0 goes on. */
@@ -58,6 +60,9 @@ int lnb_walk_map(int fd, size_t key_size, size_t value_size, lnb_batch_fn fn, vo
 int lnb_read_map(int fd, size_t key_size, size_t value_size, void **keys,
 		 void **values, size_t *count);
 int64_t lnb_tai_offset(void);
+/* config.c: the configuration element (the loader writes it first). */
+int lnb_config_read(const struct linubia_bpf *h, struct lnb_bpf_config *cfg,
+		    struct linubia_bpf_error *err);
 
 /* slots.c: the fast-path slots (see lnb_slots in maps.h). */
 int lnb_slots_map(struct linubia_bpf *h, struct linubia_bpf_error *err);

@@ -4,13 +4,15 @@
  * linubia-bpf front end.
  *
  * load() attaches the cgroup_skb programs at the cgroup v2 root with
- * bpf_links and pins the links and maps under /sys/fs/bpf/linubia/v3 (mode
+ * bpf_links and pins the links and maps under /sys/fs/bpf/linubia/v4 (mode
  * 0700): accounting then runs with no process left and survives loader
  * restarts, until unload().  A handle (open()) reads and resets the pinned
  * maps.  Everything here is for root only: the functions check it and say so.
  *
  * Every function returns 0 or a negative errno value; on failure, err (may
- * be NULL) holds "<what failed>: <why> (<what to do>)".  The counter layout
+ * be NULL) holds "<what failed>: <why> (<what to do>)".  A function given a
+ * handle returns -ESTALE once the backend it opened was unloaded or
+ * reloaded (it never reads or writes the detached maps): open it again.  The counter layout
  * comes from <linux/linubia.h>.  A handle is not thread-safe.
  */
 #ifndef LINUBIA_BPF_H
@@ -32,16 +34,25 @@ struct linubia_bpf_record {
 	uint64_t first_seen_ns;		/* CLOCK_REALTIME */
 	uint64_t last_reset_ns;		/* CLOCK_REALTIME, 0 if never reset */
 	uint64_t counters[LINUBIA_COUNTER_COUNT];
+	/* The user who delegated this UID (see DELEGATED UIDS in the UAPI
+	 * header), or LNB_BPF_NOT_DELEGATED (UINT32_MAX). */
+	uint32_t delegated_by;
 };
 
 struct linubia_bpf_stats {
 	uint32_t users;			/* records in use, incl. unattributed */
 	uint32_t max_users;
+	uint32_t delegated_users;	/* records of delegated UIDs */
+	uint32_t max_delegated;		/* per delegating user */
 	uint64_t values[LINUBIA_STAT_COUNT];	/* index = enum linubia_stat */
 };
 
 struct linubia_bpf_load_opts {
 	uint32_t max_users;		/* 0: LNB_BPF_DEFAULT_MAX_USERS */
+	/* Records per delegating user, 0 .. max_users, if set; else
+	 * LINUBIA_DEFAULT_MAX_DELEGATED clamped to max_users. */
+	bool max_delegated_set;
+	uint32_t max_delegated;
 };
 
 struct linubia_bpf_status {
@@ -55,6 +66,8 @@ struct linubia_bpf_status {
 	char variant[16];
 	uint32_t users;
 	uint32_t max_users;
+	uint32_t delegated_users;
+	uint32_t max_delegated;
 	/* Users counting in a fast-path slot (no hash lookup per packet). */
 	uint32_t slots_used;
 	uint32_t slots;
@@ -111,5 +124,10 @@ int linubia_bpf_get_count_loopback(struct linubia_bpf *h, bool *on,
 				   struct linubia_bpf_error *err);
 int linubia_bpf_set_count_loopback(struct linubia_bpf *h, bool on,
 				   struct linubia_bpf_error *err);
+/* Records per delegating user from now on; -ERANGE above max_users. */
+int linubia_bpf_get_max_delegated(struct linubia_bpf *h, uint32_t *max,
+				  struct linubia_bpf_error *err);
+int linubia_bpf_set_max_delegated(struct linubia_bpf *h, uint32_t max,
+				  struct linubia_bpf_error *err);
 
 #endif /* LINUBIA_BPF_H */

@@ -85,6 +85,14 @@ struct {
 	__type(value, struct lnb_bpf_config);
 } lnb_config SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, LNB_BPF_MAX_RANGES);
+	__type(key, __u32);			/* first UID */
+	__type(value, struct lnb_bpf_range);
+} lnb_ranges SEC(".maps");
+
 struct lnb_pkt {
 	__u32 family;
 	__u32 proto;
@@ -232,8 +240,12 @@ static __always_inline __u32 lnb_gso_segs(struct __sk_buff *skb, __u32 len,
 	return (len - pkt->hdr_len + gso_size - 1) / gso_size;
 }
 
-/* The host UID owning the packet's socket, or why there is none. */
-static __always_inline __u32 lnb_owner_uid(struct sk_buff *kskb, __u32 *why)
+/*
+ * The host UID owning the packet's socket, or why there is none; *full is
+ * that full socket (the listener of a request socket).
+ */
+static __always_inline __u32 lnb_owner_uid(struct sk_buff *kskb, __u32 *why,
+					   struct sock **full)
 {
 	struct sock *sk = kskb->sk;
 	struct request_sock *req;
@@ -270,6 +282,7 @@ static __always_inline __u32 lnb_owner_uid(struct sk_buff *kskb, __u32 *why)
 	 * sk_uid is a kuid, i.e. already the initial namespace's UID; not
 	 * bpf_get_socket_uid(), which maps it into the netns owner's userns.
 	 */
+	*full = sk;
 	return sk->sk_uid.val;
 }
 
@@ -278,7 +291,8 @@ static __always_inline __u32 lnb_owner_uid(struct sk_buff *kskb, __u32 *why)
  * the same fields, each read with bpf_probe_read_kernel().  kskb is the
  * context pointer itself, which is the kernel's sk_buff.
  */
-static __always_inline __u32 lnb_owner_uid_pr(struct sk_buff *kskb, __u32 *why)
+static __always_inline __u32 lnb_owner_uid_pr(struct sk_buff *kskb, __u32 *why,
+					      struct sock **full)
 {
 	struct sock *sk = BPF_CORE_READ(kskb, sk);
 	__u8 state;
@@ -303,6 +317,7 @@ static __always_inline __u32 lnb_owner_uid_pr(struct sk_buff *kskb, __u32 *why)
 		*why = LINUBIA_S_UNATTR_KERNEL;
 		return LINUBIA_UID_UNATTRIBUTED;
 	}
+	*full = sk;
 	return BPF_CORE_READ(sk, sk_uid.val);
 }
 
@@ -315,18 +330,24 @@ static __always_inline void lnb_stat_add(__u32 stat, __u64 val)
 		__sync_fetch_and_add(&st->s[stat], val);
 }
 
-/* The record of uid, made on first sight; NULL (and why) if impossible. */
-static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
+/*
+ * The record of uid, made on first sight (delegated by by); NULL (and why)
+ * if impossible.  *made says whether this call made it.
+ */
+static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 by, __u32 *why,
+							 bool *made)
 {
 	struct lnb_bpf_user *u, fresh;
 	__u32 zero = 0;
 	long err;
 
+	*made = false;
 	u = bpf_map_lookup_elem(&lnb_users, &uid);
 	if (u)
 		return u;
 	__builtin_memset(&fresh, 0, sizeof(fresh));
 	fresh.first_seen_tai_ns = bpf_ktime_get_tai_ns();
+	fresh.delegated_by = by;
 	/* NOEXIST: another CPU may have made it meanwhile; then use that one. */
 	err = bpf_map_update_elem(&lnb_users, &uid, &fresh, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
@@ -339,17 +360,216 @@ static __always_inline struct lnb_bpf_user *lnb_user_get(__u32 uid, __u32 *why)
 
 		if (st)
 			__sync_fetch_and_add(&st->users, 1);
+		*made = true;
 	}
 	return bpf_map_lookup_elem(&lnb_users, &uid);
+}
+
+/* --- delegated UIDs (kmod/delegate.c; DELEGATED UIDS in the UAPI header) --- */
+
+/*
+ * A field of a kernel structure: a BTF load in the kfunc pair (a fault
+ * reads 0), bpf_probe_read_kernel() in the probe_read pair.  pr is a
+ * constant after inlining, so each pair holds only its own kind.
+ */
+#define LNB_READ(pr, p, field) ((pr) ? BPF_CORE_READ(p, field) : (p)->field)
+
+/* User namespaces nest at most 32 deep below the initial one. */
+#define LNB_MAX_USERNS_DEPTH	33
+
+/* The user namespace below the initial one that ns is in, or NULL. */
+static __always_inline struct user_namespace *lnb_outermost(struct user_namespace *ns,
+							    bool pr)
+{
+	struct user_namespace *child = NULL, *parent;
+	int i;
+
+	for (i = 0; i < LNB_MAX_USERNS_DEPTH && ns; i++) {
+		parent = LNB_READ(pr, ns, parent);
+		if (!parent)
+			return child;	/* ns is the initial namespace */
+		child = ns;
+		ns = parent;
+	}
+	return NULL;
+}
+
+/*
+ * Remember top's UID ranges (the first LNB_BPF_LEARN_EXTENTS extents of its
+ * uid_map: lower UIDs are the initial namespace's, its parent being that
+ * one) for sockets without a file.  The owner's own single UID is not
+ * delegated, so not learned.
+ */
+static __always_inline void lnb_learn_ranges(struct user_namespace *top, __u32 owner,
+					     bool pr)
+{
+	struct uid_gid_extent *base, *e;
+	struct lnb_bpf_range r, *known;
+	__u32 n, first, count;
+	int i;
+
+	n = LNB_READ(pr, top, uid_map.nr_extents);
+	base = n <= 5 ? &top->uid_map.extent[0] : LNB_READ(pr, top, uid_map.forward);
+	if (!base)
+		return;
+	for (i = 0; i < LNB_BPF_LEARN_EXTENTS; i++) {
+		if (i >= n)
+			break;
+		if (pr) {
+			e = base + i;
+			first = BPF_CORE_READ(e, lower_first);
+			count = BPF_CORE_READ(e, count);
+		} else {
+			e = bpf_rdonly_cast((void *)((unsigned long)base +
+						     i * bpf_core_type_size(struct uid_gid_extent)),
+					    bpf_core_type_id_kernel(struct uid_gid_extent));
+			first = e->lower_first;
+			count = e->count;
+		}
+		if (!count || (count == 1 && first == owner))
+			continue;
+		known = bpf_map_lookup_elem(&lnb_ranges, &first);
+		if (known && known->count == count && known->owner == owner)
+			continue;	/* the common case: learned before */
+		r.count = count;
+		r.owner = owner;
+		bpf_map_update_elem(&lnb_ranges, &first, &r, BPF_ANY);
+	}
+}
+
+struct lnb_range_find {
+	__u32 uid;
+	__u32 owner;
+};
+
+static long lnb_range_cb(struct bpf_map *map, __u32 *first, struct lnb_bpf_range *r,
+			 struct lnb_range_find *f)
+{
+	if (f->uid - *first < r->count) {
+		f->owner = r->owner;
+		return 1;	/* found: stop */
+	}
+	return 0;
+}
+
+/*
+ * The user who delegated uid, the owner of the full socket sk, or
+ * LNB_BPF_NOT_DELEGATED.  The owner of the outermost user namespace (the
+ * child of the initial one) of the socket creator's credentials
+ * (sk->sk_socket->file->f_cred->user_ns).  A socket without a file (a TCP
+ * child not accepted yet, an orphan after close()): the learned UID
+ * ranges, then the owner of the socket's network namespace's outermost
+ * user namespace; failing both, not delegated.
+ */
+static __always_inline __u32 lnb_delegator(struct sock *sk, __u32 uid, bool pr)
+{
+	struct lnb_range_find f = { .uid = uid, .owner = LNB_BPF_NOT_DELEGATED };
+	struct user_namespace *top;
+	const struct cred *cred;
+	struct socket *sock;
+	struct file *file;
+	__u32 owner;
+
+	sock = LNB_READ(pr, sk, sk_socket);
+	file = sock ? LNB_READ(pr, sock, file) : NULL;
+	if (file) {
+		cred = LNB_READ(pr, file, f_cred);
+		top = cred ? lnb_outermost(LNB_READ(pr, cred, user_ns), pr) : NULL;
+		if (!top)
+			return LNB_BPF_NOT_DELEGATED;
+		owner = LNB_READ(pr, top, owner.val);
+		lnb_learn_ranges(top, owner, pr);
+	} else {
+		bpf_for_each_map_elem(&lnb_ranges, lnb_range_cb, &f, 0);
+		owner = f.owner;
+		if (owner == LNB_BPF_NOT_DELEGATED) {
+			struct net *net = LNB_READ(pr, sk, __sk_common.skc_net.net);
+
+			top = net ? lnb_outermost(LNB_READ(pr, net, user_ns), pr) : NULL;
+			if (!top)
+				return LNB_BPF_NOT_DELEGATED;
+			owner = LNB_READ(pr, top, owner.val);
+		}
+	}
+	return owner == uid ? LNB_BPF_NOT_DELEGATED : owner;
+}
+
+/*
+ * Make uid's record, charged to its delegating user if any: at most
+ * max_delegated records per delegating user and max_users / 2 in all,
+ * reserved with atomic adds (taken back if the record is not made), so the
+ * bounds hold exactly whatever runs in parallel.  Beyond them the
+ * delegating user's own record is returned and *over set; NULL (and why)
+ * if no record can be charged.
+ */
+static __always_inline struct lnb_bpf_user *lnb_user_make(__u32 uid, struct sock *sk,
+							  bool pr, __u32 *why, bool *over)
+{
+	struct lnb_bpf_user *owner = NULL, *u;
+	struct lnb_bpf_config *cfg;
+	struct lnb_bpf_stats *st;
+	__u32 zero = 0, by;
+	bool made;
+
+	by = sk ? lnb_delegator(sk, uid, pr) : LNB_BPF_NOT_DELEGATED;
+	if (by == LNB_BPF_NOT_DELEGATED)
+		return lnb_user_get(uid, by, why, &made);
+	owner = lnb_user_get(by, LNB_BPF_NOT_DELEGATED, why, &made);
+	cfg = bpf_map_lookup_elem(&lnb_config, &zero);
+	st = bpf_map_lookup_elem(&lnb_stats, &zero);
+	if (!owner)
+		return NULL;		/* why: the table is full, or no memory */
+	if (!cfg || !st)
+		goto over_bound;	/* never: both are arrays of one */
+	if (__sync_fetch_and_add(&owner->nr_delegated, 1) >= cfg->max_delegated)
+		goto release_owner;
+	if (__sync_fetch_and_add(&st->delegated, 1) >= cfg->max_users / 2)
+		goto release_all;
+	u = lnb_user_get(uid, by, why, &made);
+	if (made)
+		return u;
+	if (u || *why == LINUBIA_S_UNATTR_TABLE_FULL) {
+		/* Made by another CPU meanwhile (u), or the table is full. */
+		__sync_fetch_and_sub(&st->delegated, 1);
+		__sync_fetch_and_sub(&owner->nr_delegated, 1);
+		if (u)
+			return u;
+		goto over_bound;
+	}
+	__sync_fetch_and_sub(&st->delegated, 1);
+	__sync_fetch_and_sub(&owner->nr_delegated, 1);
+	return NULL;
+release_all:
+	__sync_fetch_and_sub(&st->delegated, 1);
+release_owner:
+	__sync_fetch_and_sub(&owner->nr_delegated, 1);
+over_bound:
+	*over = true;
+	return owner;
+}
+
+/* The slow path, kept out of line: only UIDs without a record get here. */
+static __noinline struct lnb_bpf_user *lnb_user_make_kf(__u32 uid, struct sock *sk,
+							__u32 *why, bool *over)
+{
+	return lnb_user_make(uid, sk, false, why, over);
+}
+
+static __noinline struct lnb_bpf_user *lnb_user_make_pr(__u32 uid, struct sock *sk,
+							__u32 *why, bool *over)
+{
+	return lnb_user_make(uid, sk, true, why, over);
 }
 
 /*
  * The counters uid's packets go to: its slot (the fast path: no hash
  * lookup), else its record, made on first sight; NULL (and why) if none.
  * A slot is claimed only once the record exists, so that max_users still
- * bounds the users.
+ * bounds the users.  A delegated UID beyond its user's bound gets that
+ * user's record, and *over is set.
  */
-static __always_inline __u64 *lnb_counters(__u32 uid, __u32 *why)
+static __always_inline __u64 *lnb_counters(__u32 uid, struct sock *sk, bool pr, __u32 *why,
+					   bool *over)
 {
 	__u32 zero = 0, free = LNB_BPF_SLOTS, owner, at;
 	struct lnb_bpf_slots *s;
@@ -361,9 +581,13 @@ static __always_inline __u64 *lnb_counters(__u32 uid, __u32 *why)
 		if (at < LNB_BPF_SLOTS)
 			return s->c[at];
 	}
-	u = lnb_user_get(uid, why);
+	u = bpf_map_lookup_elem(&lnb_users, &uid);
+	if (!u)
+		u = pr ? lnb_user_make_pr(uid, sk, why, over) : lnb_user_make_kf(uid, sk, why, over);
 	if (!u)
 		return NULL;
+	if (*over)
+		return u->c;	/* the delegating user's record */
 	if (s && free < LNB_BPF_SLOTS) {
 		owner = __sync_val_compare_and_swap(&s->owner[free], 0, uid + 1);
 		/* Lost to another user: this packet goes to the record. */
@@ -399,7 +623,9 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir, bool p
 {
 	__u32 why = LINUBIA_S_UNATTR_NO_SOCKET, uid, segs = 1, idx, len, gso_size;
 	struct lnb_bpf_user *u;
+	struct sock *sk = NULL;
 	struct sk_buff *kskb;
+	bool over = false;
 	__u64 *c = NULL;
 	struct lnb_pkt pkt;
 	__u64 bytes;
@@ -422,9 +648,11 @@ static __always_inline void lnb_account(struct __sk_buff *skb, __u32 dir, bool p
 		bytes += (__u64)(segs - 1) * pkt.hdr_len;
 	}
 
-	uid = pr ? lnb_owner_uid_pr(kskb, &why) : lnb_owner_uid(kskb, &why);
+	uid = pr ? lnb_owner_uid_pr(kskb, &why, &sk) : lnb_owner_uid(kskb, &why, &sk);
 	if (uid != LINUBIA_UID_UNATTRIBUTED)
-		c = lnb_counters(uid, &why);
+		c = lnb_counters(uid, sk, pr, &why, &over);
+	if (c && over)
+		lnb_stat_add(LINUBIA_S_DELEGATED_OVER_BOUND, segs);
 	if (!c) {
 		lnb_stat_add(why, segs);
 		if (why == LINUBIA_S_UNATTR_TABLE_FULL)

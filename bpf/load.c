@@ -113,6 +113,7 @@ static int lnb_set_pin_paths(struct lnb_skel *skel, uint32_t max_users,
 		[LNB_MAP_SLOTS] = skel->maps.lnb_slots,
 		[LNB_MAP_STATS] = skel->maps.lnb_stats,
 		[LNB_MAP_CONFIG] = skel->maps.lnb_config,
+		[LNB_MAP_RANGES] = skel->maps.lnb_ranges,
 	};
 	char path[128];
 	int ret;
@@ -140,7 +141,7 @@ static int lnb_add_unattributed(struct lnb_skel *skel, struct linubia_bpf_error 
 {
 	int stats_fd = bpf_map__fd(skel->maps.lnb_stats);
 	__u32 uid = LINUBIA_UID_UNATTRIBUTED, zero = 0;
-	struct lnb_bpf_user rec = { 0 };
+	struct lnb_bpf_user rec = { .delegated_by = LNB_BPF_NOT_DELEGATED };
 	struct lnb_bpf_stats st;
 	struct timespec ts;
 
@@ -156,6 +157,27 @@ static int lnb_add_unattributed(struct lnb_skel *skel, struct linubia_bpf_error 
 	st.users++;
 	if (bpf_map_update_elem(stats_fd, &zero, &st, BPF_EXIST))
 		return lnb_fail(err, errno, "load: count the unattributed record", "report a bug");
+	return 0;
+}
+
+/*
+ * The configuration the programs read, before they are attached: the
+ * delegation bounds (max_users is the map's, fixed at load).  Maps a
+ * failed load left keep their count_loopback.
+ */
+static int lnb_init_config(struct lnb_skel *skel, uint32_t max_users, uint32_t max_delegated,
+			   struct linubia_bpf_error *err)
+{
+	int fd = bpf_map__fd(skel->maps.lnb_config);
+	struct lnb_bpf_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return lnb_fail(err, errno, "load: read the configuration", "report a bug");
+	cfg.max_users = max_users;
+	cfg.max_delegated = max_delegated;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_EXIST))
+		return lnb_fail(err, errno, "load: write the configuration", "report a bug");
 	return 0;
 }
 
@@ -181,7 +203,8 @@ static int lnb_attach(struct bpf_program *prog, int cgroup_fd, const char *pin,
 
 static int lnb_unload_locked(bool quiet_if_empty, struct linubia_bpf_error *err);
 
-static int lnb_load_locked(uint32_t max_users, struct linubia_bpf_error *err)
+static int lnb_load_locked(uint32_t max_users, uint32_t max_delegated,
+			   struct linubia_bpf_error *err)
 {
 	bool had_maps = lnb_any_map_pinned();
 	struct bpf_program *prog_in = NULL, *prog_out = NULL;
@@ -194,7 +217,9 @@ static int lnb_load_locked(uint32_t max_users, struct linubia_bpf_error *err)
 		return lnb_fail(err, EEXIST, "load: already loaded",
 				"run `linubia-bpf unload` first to load it again");
 	libbpf_set_print(lnb_libbpf_print);
-	ret = lnb_pick_variant(&variant, err);
+	ret = lnb_cgroup_ns_initial(err);
+	if (!ret)
+		ret = lnb_pick_variant(&variant, err);
 	if (!ret)
 		ret = lnb_pin_dir_make(err);
 	if (!ret)
@@ -230,6 +255,8 @@ static int lnb_load_locked(uint32_t max_users, struct linubia_bpf_error *err)
 	}
 	ret = lnb_add_unattributed(skel, err);
 	if (!ret)
+		ret = lnb_init_config(skel, max_users, max_delegated, err);
+	if (!ret)
 		ret = lnb_attach(prog_in, cgroup_fd, LNB_BPF_PIN_LINK_IN, cgroup, err);
 	if (!ret)
 		ret = lnb_attach(prog_out, cgroup_fd, LNB_BPF_PIN_LINK_OUT, cgroup, err);
@@ -245,10 +272,20 @@ out:
 int linubia_bpf_load(const struct linubia_bpf_load_opts *opts, struct linubia_bpf_error *err)
 {
 	uint32_t max_users = opts && opts->max_users ? opts->max_users : LNB_BPF_DEFAULT_MAX_USERS;
+	uint32_t max_delegated = LINUBIA_DEFAULT_MAX_DELEGATED;
 	int lock, ret;
 
 	if (max_users >= UINT32_MAX - 1)
 		return lnb_fail(err, EINVAL, "load: max_users too large", "use at most 4294967293");
+	if (opts && opts->max_delegated_set) {
+		if (opts->max_delegated > max_users)
+			return lnb_failf(err, ERANGE, "use at most max_users",
+					 "load: max_delegated %u is above max_users %u",
+					 opts->max_delegated, max_users);
+		max_delegated = opts->max_delegated;
+	} else if (max_delegated > max_users) {
+		max_delegated = max_users;
+	}
 	ret = lnb_need_root(err, "load");
 	if (!ret)
 		ret = lnb_bpffs_ensure(err);
@@ -257,7 +294,7 @@ int linubia_bpf_load(const struct linubia_bpf_load_opts *opts, struct linubia_bp
 	lock = lnb_lock(err, "load");
 	if (lock < 0)
 		return lock;
-	ret = lnb_load_locked(max_users, err);
+	ret = lnb_load_locked(max_users, max_delegated, err);
 	lnb_unlock(lock);
 	return ret;
 }

@@ -20,6 +20,7 @@ const char *const lnb_map_names[LNB_MAP_COUNT] = {
 	[LNB_MAP_SLOTS] = "lnb_slots",
 	[LNB_MAP_STATS] = "lnb_stats",
 	[LNB_MAP_CONFIG] = "lnb_config",
+	[LNB_MAP_RANGES] = "lnb_ranges",
 };
 
 int linubia_bpf_open(struct linubia_bpf **handle, struct linubia_bpf_error *err)
@@ -80,14 +81,14 @@ int lnb_check_current(const struct linubia_bpf *h, struct linubia_bpf_error *err
 	int fd, ret;
 
 	if (!lnb_pin_exists(LNB_BPF_PIN_LINK_IN))
-		return lnb_fail(err, ENOENT, "read the eBPF backend: it was unloaded",
+		return lnb_fail(err, ESTALE, "use the eBPF backend: it was unloaded",
 				"load it again: linubia ebpf load");
 	ret = lnb_pin_path(path, sizeof(path), lnb_map_names[LNB_MAP_USERS]);
 	if (ret)
 		return lnb_fail(err, -ret, "read the eBPF backend", "report a bug");
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return lnb_fail(err, ENOENT, "read the eBPF backend: it was unloaded",
+		return lnb_fail(err, ESTALE, "use the eBPF backend: it was unloaded",
 				"load it again: linubia ebpf load");
 	memset(&info, 0, sizeof(info));
 	ret = bpf_obj_get_info_by_fd(fd, &info, &info_len) ? -errno : 0;
@@ -95,7 +96,7 @@ int lnb_check_current(const struct linubia_bpf *h, struct linubia_bpf_error *err
 	if (ret)
 		return lnb_fail(err, -ret, "read the users map's id", "retry");
 	if (info.id != h->users_map_id)
-		return lnb_fail(err, ENOENT, "read the eBPF backend: it was reloaded",
+		return lnb_fail(err, ESTALE, "use the eBPF backend: it was reloaded",
 				"open it again");
 	return 0;
 }

@@ -15,7 +15,7 @@
 
 #define LNB_BPF_FS		"/sys/fs/bpf"
 #define LNB_BPF_PIN_PARENT	LNB_BPF_FS "/linubia"
-#define LNB_BPF_PIN_VERSION	"v3"
+#define LNB_BPF_PIN_VERSION	"v4"
 #define LNB_BPF_PIN_DIR		LNB_BPF_PIN_PARENT "/" LNB_BPF_PIN_VERSION
 
 /* Pin names under LNB_BPF_PIN_DIR: the maps keep their own names. */
@@ -23,6 +23,9 @@
 #define LNB_BPF_PIN_LINK_OUT	"link_egress"
 
 #define LNB_BPF_DEFAULT_MAX_USERS	65536
+
+/* delegated_by of a record nobody delegated: no user can have that UID. */
+#define LNB_BPF_NOT_DELEGATED		LINUBIA_UID_UNATTRIBUTED
 
 /*
  * lnb_users: uid -> counters, written only by the programs (atomic adds).
@@ -36,6 +39,14 @@ struct lnb_bpf_user {
 	 * whole number of seconds, so the conversion is exact and stable.
 	 */
 	__u64 first_seen_tai_ns;
+	/*
+	 * Delegation (the module's DELEGATED UIDS, see the UAPI header):
+	 * who delegated this UID (LNB_BPF_NOT_DELEGATED if nobody), set when
+	 * the record is made; and on a delegating user's own record, how many
+	 * records its delegated UIDs hold (atomic, at most max_delegated).
+	 */
+	__u32 delegated_by;
+	__u32 nr_delegated;
 };
 
 /*
@@ -111,11 +122,30 @@ struct lnb_bpf_stats {
 	/* Records in lnb_users (never deleted while loaded): counting them
 	 * would walk the whole map. */
 	__u64 users;
+	/* Records of delegated UIDs (atomic; at most max_users / 2). */
+	__u64 delegated;
 };
 
-/* lnb_config: one element; all zero is the default configuration. */
+/* lnb_config: one element, written by the loader, then by configure. */
 struct lnb_bpf_config {
 	__u32 skip_loopback;		/* count_loopback = !skip_loopback */
+	__u32 max_delegated;		/* records per delegating user */
+	__u32 max_users;		/* the loader's; delegated records <= half */
+	__u32 reserved;
+};
+
+/*
+ * lnb_ranges: first UID -> a UID range of a user namespace and its owner,
+ * learned from the uid_map of the outermost user namespace of sockets that
+ * have a file, for the sockets that have none (as kmod/delegate.c does).
+ * Overlapping stale ranges are not removed: the first match wins.
+ */
+#define LNB_BPF_MAX_RANGES	4096
+#define LNB_BPF_LEARN_EXTENTS	8	/* of one namespace's uid_map (340 max) */
+
+struct lnb_bpf_range {
+	__u32 count;
+	__u32 owner;
 };
 
 #endif /* LINUBIA_BPF_MAPS_H */

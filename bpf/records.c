@@ -23,8 +23,31 @@ static void lnb_make_record(struct linubia_bpf_record *r, __u32 uid,
 	r->uid = uid;
 	r->first_seen_ns = u->first_seen_tai_ns - tai_offset;
 	r->last_reset_ns = b ? b->last_reset_ns : 0;
+	r->delegated_by = u->delegated_by;
 	for (int i = 0; i < LINUBIA_COUNTER_COUNT; i++)
 		r->counters[i] = u->c[i] - (b ? b->c[i] : 0);
+}
+
+/* The statistics element and the configuration into *stats. */
+static int lnb_stats_fill(struct linubia_bpf *h, struct linubia_bpf_stats *stats,
+			  struct linubia_bpf_error *err)
+{
+	struct lnb_bpf_config cfg;
+	struct lnb_bpf_stats st;
+	__u32 zero = 0;
+	int ret;
+
+	if (bpf_map_lookup_elem(h->fd[LNB_MAP_STATS], &zero, &st))
+		return lnb_fail(err, errno, "read the statistics", "retry");
+	ret = lnb_config_read(h, &cfg, err);
+	if (ret)
+		return ret;
+	stats->users = st.users > UINT32_MAX ? UINT32_MAX : (uint32_t)st.users;
+	stats->max_users = h->max_entries - 1;
+	stats->delegated_users = st.delegated > UINT32_MAX ? UINT32_MAX : (uint32_t)st.delegated;
+	stats->max_delegated = cfg.max_delegated;
+	memcpy(stats->values, st.s, sizeof(stats->values));
+	return 0;
 }
 
 static int lnb_cmp_uid(const void *a, const void *b)
@@ -212,6 +235,7 @@ static int lnb_users_batch(const void *keys, const void *values, __u32 n, void *
 			memcpy(&r->uid, (const __u32 *)keys + done + k, sizeof(r->uid));
 			r->first_seen_ns = u->first_seen_tai_ns - ctx->tai_offset;
 			r->last_reset_ns = b ? b->last_reset_ns : 0;
+			r->delegated_by = u->delegated_by;
 			memcpy(c, u->c, sizeof(c));
 			lnb_slots_add(ctx->h, r->uid, c);
 			memcpy(r->counters, c, sizeof(r->counters));
@@ -236,8 +260,6 @@ int linubia_bpf_read_each(struct linubia_bpf *h, linubia_bpf_record_fn fn, void 
 {
 	struct lnb_each_ctx ctx = { .h = h, .fn = fn, .arg = arg };
 	struct lnb_bases bases;
-	struct lnb_bpf_stats st;
-	__u32 zero = 0;
 	int ret;
 
 	ret = lnb_check_current(h, err);
@@ -260,12 +282,10 @@ int linubia_bpf_read_each(struct linubia_bpf *h, linubia_bpf_record_fn fn, void 
 		return lnb_fail(err, ret, "read the records", "retry");
 	if (!stats)
 		return 0;
-	if (bpf_map_lookup_elem(h->fd[LNB_MAP_STATS], &zero, &st))
-		return lnb_fail(err, errno, "read the statistics", "retry");
-	stats->users = ctx.count > UINT32_MAX ? UINT32_MAX : (uint32_t)ctx.count;
-	stats->max_users = h->max_entries - 1;
-	memcpy(stats->values, st.s, sizeof(stats->values));
-	return 0;
+	ret = lnb_stats_fill(h, stats, err);
+	if (!ret)
+		stats->users = ctx.count > UINT32_MAX ? UINT32_MAX : (uint32_t)ctx.count;
+	return ret;
 }
 
 struct lnb_all_ctx {
@@ -307,7 +327,11 @@ int linubia_bpf_get_user(struct linubia_bpf *h, uint32_t uid,
 	struct lnb_bpf_base base;
 	struct lnb_bpf_user user;
 	bool have_base;
+	int ret;
 
+	ret = lnb_check_current(h, err);
+	if (ret)
+		return ret;
 	have_base = bpf_map_lookup_elem(h->fd[LNB_MAP_BASE], &uid, &base) == 0;
 	if (!have_base && errno != ENOENT)
 		return lnb_failf(err, errno, "retry", "read the baseline of uid %u", uid);
@@ -324,17 +348,10 @@ int linubia_bpf_get_user(struct linubia_bpf *h, uint32_t uid,
 int linubia_bpf_read_stats(struct linubia_bpf *h, struct linubia_bpf_stats *stats,
 			   struct linubia_bpf_error *err)
 {
-	struct lnb_bpf_stats st;
-	__u32 zero = 0;
 	int ret;
 
 	ret = lnb_check_current(h, err);
 	if (ret)
 		return ret;
-	if (bpf_map_lookup_elem(h->fd[LNB_MAP_STATS], &zero, &st))
-		return lnb_fail(err, errno, "read the statistics", "retry");
-	stats->users = st.users > UINT32_MAX ? UINT32_MAX : (uint32_t)st.users;
-	stats->max_users = h->max_entries - 1;
-	memcpy(stats->values, st.s, sizeof(stats->values));
-	return 0;
+	return lnb_stats_fill(h, stats, err);
 }

@@ -41,6 +41,7 @@ static int lnb_rebase(struct linubia_bpf *h, __u32 uid, const struct lnb_bpf_use
 		cleared->uid = uid;
 		cleared->first_seen_ns = user->first_seen_tai_ns - lnb_tai_offset();
 		cleared->last_reset_ns = now;
+		cleared->delegated_by = user->delegated_by;
 		for (int i = 0; i < LINUBIA_COUNTER_COUNT; i++)
 			cleared->counters[i] = user->c[i] - old.c[i];
 	}
@@ -59,11 +60,13 @@ int linubia_bpf_reset_user(struct linubia_bpf *h, uint32_t uid,
 	lock = lnb_lock(err, "reset");
 	if (lock < 0)
 		return lock;
-	if (bpf_map_lookup_elem(h->fd[LNB_MAP_USERS], &uid, &user)) {
+	/* Never write the baselines of an unloaded backend. */
+	ret = lnb_check_current(h, err);
+	if (!ret && bpf_map_lookup_elem(h->fd[LNB_MAP_USERS], &uid, &user)) {
 		ret = errno == ENOENT ?
 		      lnb_failf(err, ENOENT, "check the uid", "reset: uid %u has no record", uid) :
 		      lnb_failf(err, errno, "retry", "reset: read the record of uid %u", uid);
-	} else {
+	} else if (!ret) {
 		lnb_slots_add(h, uid, user.c);
 		ret = lnb_rebase(h, uid, &user, lnb_realtime_ns(), cleared, err);
 	}
@@ -84,10 +87,13 @@ int linubia_bpf_reset_all(struct linubia_bpf *h, struct linubia_bpf_error *err)
 	lock = lnb_lock(err, "reset");
 	if (lock < 0)
 		return lock;
-	ret = lnb_read_map(h->fd[LNB_MAP_USERS], sizeof(__u32), sizeof(struct lnb_bpf_user),
-			   &keys, &vals, &n);
-	if (ret)
-		ret = lnb_fail(err, ret, "reset all: read the records", "retry");
+	ret = lnb_check_current(h, err);
+	if (!ret) {
+		ret = lnb_read_map(h->fd[LNB_MAP_USERS], sizeof(__u32),
+				   sizeof(struct lnb_bpf_user), &keys, &vals, &n);
+		if (ret)
+			ret = lnb_fail(err, ret, "reset all: read the records", "retry");
+	}
 	now = lnb_realtime_ns();
 	for (size_t i = 0; i < n && !ret; i++) {
 		__u32 uid = ((__u32 *)keys)[i];

@@ -109,6 +109,8 @@ int linubia_bpf_status(struct linubia_bpf_status *st, struct linubia_bpf_error *
 		ret = linubia_bpf_get_count_loopback(h, &st->count_loopback, err);
 	st->users = stats.users;
 	st->max_users = stats.max_users;
+	st->delegated_users = stats.delegated_users;
+	st->max_delegated = stats.max_delegated;
 	st->slots_used = lnb_slots_used(h);
 	st->slots = LNB_BPF_SLOTS;
 	linubia_bpf_close(h);

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 	bad |= write_seed(argv[1], "stats", 1);
 
 	mb_reset(&m);
-	mb_config(&m, 1, 10);
+	mb_config(&m, 1, 10, 5);
 	mb_error(&m, 0, NULL, 1);
 	bad |= write_seed(argv[1], "config", 2);
 

@@ -3,7 +3,8 @@
  * liblinubia - read and manage LINUBIA per-user IP traffic accounting.
  *
  * One API whatever collects the numbers: a handle picks the first backend
- * that is available (today the kernel module's generic netlink family).
+ * that is loaded: the kernel module (only if /sys/module/linubia exists:
+ * the library never makes the kernel load it), else the eBPF backend.
  * Every function that can fail returns 0 (or a count) on success and a
  * negative errno-style code on failure; linubia_strerror() turns the code
  * into "<why> (<what to do>)" and linubia_error_detail() adds what the
@@ -36,23 +37,32 @@ enum linubia_error {
 	LINUBIA_ERROR_END
 };
 
+/* delegated_by of a record nobody delegated (no user has this UID). */
+#define LINUBIA_NOT_DELEGATED	LINUBIA_UID_UNATTRIBUTED
+
 /* One UID's record: all counters, index = enum linubia_counter. */
 struct linubia_record {
 	uint32_t uid;
 	uint64_t first_seen_ns;		/* CLOCK_REALTIME */
 	uint64_t last_reset_ns;		/* CLOCK_REALTIME, 0 if never reset */
 	uint64_t counters[LINUBIA_COUNTER_COUNT];
+	/* The user who delegated this UID (a user namespace's owner: see
+	 * DELEGATED UIDS in <linux/linubia.h>), or LINUBIA_NOT_DELEGATED. */
+	uint32_t delegated_by;
 };
 
 struct linubia_stats {
 	uint32_t users;			/* records in use, incl. unattributed */
 	uint32_t max_users;
+	uint32_t delegated_users;	/* records of delegated UIDs */
+	uint32_t max_delegated;		/* records per delegating user */
 	uint64_t values[LINUBIA_STAT_COUNT];	/* index = enum linubia_stat */
 };
 
 struct linubia_config {
 	bool count_loopback;
 	uint32_t max_users;		/* read-only */
+	uint32_t max_delegated;		/* 0 .. max_users */
 };
 
 struct linubia;			/* a connection to a backend */
@@ -64,7 +74,12 @@ struct linubia_snapshot;	/* all visible records, sorted by UID */
 LINUBIA_API int linubia_open(struct linubia **handle, const char *backend);
 LINUBIA_API void linubia_close(struct linubia *handle);
 LINUBIA_API const char *linubia_backend_name(const struct linubia *handle);
-/* 1 if the caller may read every record and reset, 0 if only its own. */
+/*
+ * 1 if the caller may read every record, reset and configure, 0 if it sees
+ * only its own record: what the backend decides, not a guess from the
+ * caller's capabilities (module: CAP_NET_ADMIN in the initial user
+ * namespace, from the initial network namespace; eBPF: root).
+ */
 LINUBIA_API int linubia_privileged(struct linubia *handle);
 
 /* "<why> (<what to do>)" for a negative code; never NULL. */
@@ -103,6 +118,8 @@ LINUBIA_API int linubia_get_stats(struct linubia *handle,
 LINUBIA_API int linubia_get_config(struct linubia *handle,
 				   struct linubia_config *config);
 LINUBIA_API int linubia_set_count_loopback(struct linubia *handle, bool on);
+/* Records the UIDs one user delegates may make; -ERANGE above max_users. */
+LINUBIA_API int linubia_set_max_delegated(struct linubia *handle, uint32_t max);
 
 /* Counter, stat and sum descriptions ------------------------------------- */
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "linubia-bpf.h"
@@ -19,6 +20,7 @@ static void lnb_ebpf_record(struct linubia_record *to,
 	to->uid = from->uid;
 	to->first_seen_ns = from->first_seen_ns;
 	to->last_reset_ns = from->last_reset_ns;
+	to->delegated_by = from->delegated_by;
 	memcpy(to->counters, from->counters, sizeof(to->counters));
 }
 
@@ -27,24 +29,21 @@ static void lnb_ebpf_stats(struct linubia_stats *to,
 {
 	to->users = from->users;
 	to->max_users = from->max_users;
+	to->delegated_users = from->delegated_users;
+	to->max_delegated = from->max_delegated;
 	memcpy(to->values, from->values, sizeof(to->values));
 }
 
+/*
+ * Unloaded (or reloaded) under an open handle (-ESTALE: every call checks):
+ * "no backend", as for the module going away; the caller reopens.
+ */
 static int lnb_ebpf_fail(int err, const struct linubia_bpf_error *e,
 			 struct lnb_detail *detail)
 {
 	if (err)
 		lnb_detail_set(detail, "%s", e->text);
-	return err;
-}
-
-/* Unloaded (or reloaded) under an open handle: "no backend", as for the
- * module going away; the caller reopens. */
-static int lnb_ebpf_gone(int err, const struct linubia_bpf_error *e,
-			 struct lnb_detail *detail)
-{
-	lnb_ebpf_fail(err, e, detail);
-	return err == -ENOENT ? -LINUBIA_ENOBACKEND : err;
+	return err == -ESTALE ? -LINUBIA_ENOBACKEND : err;
 }
 
 static int lnb_ebpf_open(void **priv, struct lnb_detail *detail)
@@ -67,11 +66,14 @@ static void lnb_ebpf_close(void *priv)
 	linubia_bpf_close(priv);
 }
 
-/* Opening already required root: such a caller sees every record. */
+/*
+ * The backend's rule (bpf/error.c): root reads, resets and configures
+ * everything, nobody else anything; opening already required it.
+ */
 static int lnb_ebpf_privileged(void *priv)
 {
 	(void)priv;
-	return 1;
+	return geteuid() == 0;
 }
 
 static int lnb_ebpf_get_stats(void *priv, struct linubia_stats *stats,
@@ -83,7 +85,7 @@ static int lnb_ebpf_get_stats(void *priv, struct linubia_stats *stats,
 
 	err = linubia_bpf_read_stats(priv, &st, &e);
 	if (err)
-		return lnb_ebpf_gone(err, &e, detail);
+		return lnb_ebpf_fail(err, &e, detail);
 	lnb_ebpf_stats(stats, &st);
 	return 0;
 }
@@ -91,7 +93,7 @@ static int lnb_ebpf_get_stats(void *priv, struct linubia_stats *stats,
 static int lnb_ebpf_add(const struct linubia_bpf_record *r, void *snapshot)
 {
 	return lnb_snapshot_add_fields(snapshot, r->uid, r->first_seen_ns, r->last_reset_ns,
-				       r->counters);
+				       r->delegated_by, r->counters);
 }
 
 /*
@@ -109,7 +111,7 @@ static int lnb_ebpf_dump(void *priv, struct linubia_snapshot *snapshot,
 
 	err = linubia_bpf_read_each(priv, lnb_ebpf_add, snapshot, &st, &e);
 	if (err)
-		return lnb_ebpf_gone(err, &e, detail);
+		return lnb_ebpf_fail(err, &e, detail);
 	lnb_ebpf_stats(&stats, &st);
 	lnb_snapshot_set_stats(snapshot, &stats);
 	return 0;
@@ -169,6 +171,7 @@ static int lnb_ebpf_get_config(void *priv, struct linubia_config *config,
 		return err;
 	config->count_loopback = on;
 	config->max_users = stats.max_users;
+	config->max_delegated = stats.max_delegated;
 	return 0;
 }
 
@@ -179,6 +182,14 @@ static int lnb_ebpf_set_count_loopback(void *priv, bool on,
 
 	return lnb_ebpf_fail(linubia_bpf_set_count_loopback(priv, on, &e), &e,
 			     detail);
+}
+
+static int lnb_ebpf_set_max_delegated(void *priv, uint32_t max,
+				      struct lnb_detail *detail)
+{
+	struct linubia_bpf_error e = { "" };
+
+	return lnb_ebpf_fail(linubia_bpf_set_max_delegated(priv, max, &e), &e, detail);
 }
 
 const struct lnb_backend_ops lnb_backend_ebpf = {
@@ -193,4 +204,5 @@ const struct lnb_backend_ops lnb_backend_ebpf = {
 	.get_stats = lnb_ebpf_get_stats,
 	.get_config = lnb_ebpf_get_config,
 	.set_count_loopback = lnb_ebpf_set_count_loopback,
+	.set_max_delegated = lnb_ebpf_set_max_delegated,
 };

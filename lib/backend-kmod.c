@@ -4,26 +4,50 @@
  * (kmod/include/uapi/linux/linubia.h documents every command).
  */
 #include <errno.h>
-#include <linux/capability.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "nl.h"
 
+/*
+ * The handle: the netlink socket first, so that the ops below may treat
+ * priv as the struct lnb_nl *, and whether its opener is the module's admin.
+ */
+struct lnb_kmod {
+	struct lnb_nl nl;
+	int admin;		/* -1: not asked yet */
+};
+
+/*
+ * Present while the module is loaded.  Resolving the family of an absent
+ * module would make the kernel load it (CTRL_CMD_GETFAMILY requests
+ * "net-pf-16-proto-16-family-linubia", MODULE_ALIAS_GENL_FAMILY): on a
+ * host that runs the eBPF backend with the module merely installed, a
+ * mere `linubia show` would switch backends.
+ */
+#define LNB_SYSFS_MODULE "/sys/module/" LINUBIA_GENL_NAME
+
 static int lnb_kmod_open(void **priv, struct lnb_detail *detail)
 {
-	struct lnb_nl *nl = malloc(sizeof(*nl));
+	struct lnb_kmod *k;
 	int err;
 
-	if (!nl)
+	if (access(LNB_SYSFS_MODULE, F_OK)) {
+		lnb_detail_set(detail, "the kernel module is not loaded (%s: %s)",
+			       LNB_SYSFS_MODULE, strerror(errno));
+		return -LINUBIA_ENOBACKEND;
+	}
+	k = malloc(sizeof(*k));
+	if (!k)
 		return -ENOMEM;
-	err = lnb_nl_open(nl, detail);
+	k->admin = -1;
+	err = lnb_nl_open(&k->nl, detail);
 	if (err) {
-		free(nl);
+		free(k);
 		return err;
 	}
-	*priv = nl;
+	*priv = k;
 	return 0;
 }
 
@@ -33,16 +57,36 @@ static void lnb_kmod_close(void *priv)
 	free(priv);
 }
 
-/* The module shows every record to CAP_NET_ADMIN (initial namespace). */
+static int lnb_no_reply_expected(const struct nlmsghdr *nlh, void *arg,
+				 struct lnb_detail *detail);
+
+/*
+ * The module decides from the socket's opener and network namespace
+ * (CAP_NET_ADMIN in the initial user namespace, the initial network
+ * namespace), which capget() in the caller's own user namespace cannot
+ * tell: container root would think it sees everything.  So ask it: an
+ * empty SET_CONFIG is refused with EPERM for a non-admin before anything
+ * else, and with EINVAL ("no setting given") for an admin; it changes
+ * nothing either way.  Asked once: the opener's rights stay the socket's.
+ */
 static int lnb_kmod_privileged(void *priv)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+	struct lnb_kmod *k = priv;
+	struct lnb_detail scratch;
+	char buf[LNB_NL_REQ_SIZE];
+	int err;
 
-	(void)priv;
-	if (syscall(SYS_capget, &hdr, data))
-		return geteuid() == 0;
-	return (data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN)) != 0;
+	if (k->admin >= 0)
+		return k->admin;
+	err = lnb_nl_transact(&k->nl, lnb_nl_request(&k->nl, buf, LINUBIA_CMD_SET_CONFIG, 0),
+			      lnb_no_reply_expected, NULL, &scratch);
+	if (err == -EINVAL || err == 0)
+		k->admin = 1;
+	else if (err == -EPERM || err == -EACCES)
+		k->admin = 0;
+	else
+		return err;
+	return k->admin;
 }
 
 struct lnb_dump_ctx {
@@ -218,6 +262,16 @@ static int lnb_kmod_set_count_loopback(void *priv, bool on, struct lnb_detail *d
 	return lnb_nl_transact(nl, nlh, lnb_no_reply_expected, NULL, detail);
 }
 
+static int lnb_kmod_set_max_delegated(void *priv, uint32_t max, struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct nlmsghdr *nlh = lnb_nl_request(nl, buf, LINUBIA_CMD_SET_CONFIG, 0);
+
+	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_DELEGATED, max);
+	return lnb_nl_transact(nl, nlh, lnb_no_reply_expected, NULL, detail);
+}
+
 const struct lnb_backend_ops lnb_backend_kmod = {
 	.name = "kmod",
 	.open = lnb_kmod_open,
@@ -230,4 +284,5 @@ const struct lnb_backend_ops lnb_backend_kmod = {
 	.get_stats = lnb_kmod_get_stats,
 	.get_config = lnb_kmod_get_config,
 	.set_count_loopback = lnb_kmod_set_count_loopback,
+	.set_max_delegated = lnb_kmod_set_max_delegated,
 };

@@ -18,7 +18,11 @@ struct linubia {
 	struct lnb_detail detail;
 };
 
-/* Tried in this order by linubia_open(h, NULL). */
+/*
+ * Tried in this order by linubia_open(h, NULL); each says "not available"
+ * unless it is loaded, so a host running the eBPF backend uses it even
+ * where the module is installed.
+ */
 static const struct lnb_backend_ops *const lnb_backends[] = {
 	&lnb_backend_kmod,	/* first: exact for every packet it sees */
 	&lnb_backend_ebpf,
@@ -160,4 +164,11 @@ int linubia_set_count_loopback(struct linubia *h, bool on)
 	if (!h)
 		return -EINVAL;
 	return h->ops->set_count_loopback(h->priv, on, lnb_fresh_detail(h));
+}
+
+int linubia_set_max_delegated(struct linubia *h, uint32_t max)
+{
+	if (!h)
+		return -EINVAL;
+	return h->ops->set_max_delegated(h->priv, max, lnb_fresh_detail(h));
 }

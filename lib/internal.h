@@ -45,6 +45,7 @@ struct lnb_backend_ops {
 	int (*get_config)(void *priv, struct linubia_config *config,
 			  struct lnb_detail *detail);
 	int (*set_count_loopback)(void *priv, bool on, struct lnb_detail *detail);
+	int (*set_max_delegated)(void *priv, uint32_t max, struct lnb_detail *detail);
 };
 
 extern const struct lnb_backend_ops lnb_backend_kmod;
@@ -58,6 +59,7 @@ int lnb_snapshot_add(struct linubia_snapshot *snapshot,
 /* The same from its fields, for backends that hold no linubia_record. */
 int lnb_snapshot_add_fields(struct linubia_snapshot *snapshot, uint32_t uid,
 			    uint64_t first_seen_ns, uint64_t last_reset_ns,
+			    uint32_t delegated_by,
 			    const uint64_t counters[LINUBIA_COUNTER_COUNT]);
 void lnb_snapshot_set_stats(struct linubia_snapshot *snapshot,
 			    const struct linubia_stats *stats);

@@ -28,6 +28,9 @@ static const char *const lnb_attr_names[] = {
 	[LINUBIA_A_MAX_USERS] = "MAX_USERS",
 	[LINUBIA_A_STATS] = "STATS",
 	[LINUBIA_A_COUNT_LOOPBACK] = "COUNT_LOOPBACK",
+	[LINUBIA_A_DELEGATED_BY] = "DELEGATED_BY",
+	[LINUBIA_A_DELEGATED_USERS] = "DELEGATED_USERS",
+	[LINUBIA_A_MAX_DELEGATED] = "MAX_DELEGATED",
 };
 
 static const char *lnb_attr_name(unsigned int type)
@@ -214,6 +217,7 @@ static int lnb_record_attr(const struct nlattr *attr, void *arg,
 	case LINUBIA_A_FIRST_SEEN_NS:
 	case LINUBIA_A_LAST_RESET_NS:
 	case LINUBIA_A_COUNTERS:
+	case LINUBIA_A_DELEGATED_BY:
 		err = lnb_once(&ctx->seen, type, name, detail);
 		if (err)
 			return err;
@@ -237,6 +241,14 @@ static int lnb_record_attr(const struct nlattr *attr, void *arg,
 		if (!err)
 			r->last_reset_ns = lnb_get_u64(attr);
 		return err;
+	case LINUBIA_A_DELEGATED_BY:
+		err = lnb_expect_len(attr, sizeof(uint32_t), name, detail);
+		if (!err)
+			r->delegated_by = lnb_get_u32(attr);
+		if (!err && r->delegated_by == LINUBIA_NOT_DELEGATED)
+			return lnb_bad(detail, "DELEGATED_BY is %u, which no user can be",
+				       r->delegated_by);
+		return err;
 	default:
 		return lnb_parse_u64_nest(attr, &counters, detail);
 	}
@@ -253,6 +265,7 @@ int lnb_parse_record(const struct nlmsghdr *nlh, uint8_t cmd,
 	int err;
 
 	memset(record, 0, sizeof(*record));
+	record->delegated_by = LINUBIA_NOT_DELEGATED;	/* absent: nobody */
 	err = lnb_genl_attrs(nlh, cmd, lnb_record_attr, &ctx, detail);
 	if (err)
 		return err;
@@ -286,6 +299,12 @@ static int lnb_stats_attr(const struct nlattr *attr, void *arg,
 	case LINUBIA_A_MAX_USERS:
 		u32 = &ctx->stats->max_users;
 		break;
+	case LINUBIA_A_DELEGATED_USERS:
+		u32 = &ctx->stats->delegated_users;
+		break;
+	case LINUBIA_A_MAX_DELEGATED:
+		u32 = &ctx->stats->max_delegated;
+		break;
 	case LINUBIA_A_STATS:
 		break;
 	default:
@@ -309,7 +328,8 @@ int lnb_parse_stats(const struct nlmsghdr *nlh, struct linubia_stats *stats,
 		    struct lnb_detail *detail)
 {
 	static const unsigned int need[] = {
-		LINUBIA_A_USERS, LINUBIA_A_MAX_USERS, LINUBIA_A_STATS,
+		LINUBIA_A_USERS, LINUBIA_A_MAX_USERS, LINUBIA_A_DELEGATED_USERS,
+		LINUBIA_A_MAX_DELEGATED, LINUBIA_A_STATS,
 	};
 	_Static_assert(LINUBIA_STAT_COUNT < 64, "stat masks are 64 bits wide");
 	const uint64_t all = (UINT64_C(1) << LINUBIA_STAT_COUNT) - 1;
@@ -345,15 +365,18 @@ static int lnb_config_attr(const struct nlattr *attr, void *arg,
 	uint8_t on;
 	int err;
 
-	if (type != LINUBIA_A_COUNT_LOOPBACK && type != LINUBIA_A_MAX_USERS)
+	if (type != LINUBIA_A_COUNT_LOOPBACK && type != LINUBIA_A_MAX_USERS &&
+	    type != LINUBIA_A_MAX_DELEGATED)
 		return 0;
 	err = lnb_once(&ctx->seen, type, name, detail);
 	if (err)
 		return err;
-	if (type == LINUBIA_A_MAX_USERS) {
+	if (type != LINUBIA_A_COUNT_LOOPBACK) {
 		err = lnb_expect_len(attr, sizeof(uint32_t), name, detail);
 		if (!err)
-			ctx->config->max_users = lnb_get_u32(attr);
+			*(type == LINUBIA_A_MAX_USERS ? &ctx->config->max_users
+						      : &ctx->config->max_delegated) =
+				lnb_get_u32(attr);
 		return err;
 	}
 	err = lnb_expect_len(attr, sizeof(uint8_t), name, detail);
@@ -370,7 +393,7 @@ int lnb_parse_config(const struct nlmsghdr *nlh, struct linubia_config *config,
 		     struct lnb_detail *detail)
 {
 	static const unsigned int need[] = {
-		LINUBIA_A_COUNT_LOOPBACK, LINUBIA_A_MAX_USERS,
+		LINUBIA_A_COUNT_LOOPBACK, LINUBIA_A_MAX_USERS, LINUBIA_A_MAX_DELEGATED,
 	};
 	struct lnb_config_ctx ctx = { config, 0 };
 	int err;

@@ -21,6 +21,7 @@ struct lnb_entry {
 	uint64_t mask;		/* bit i = counter i is non-zero */
 	uint64_t first_seen_ns;
 	uint64_t last_reset_ns;
+	uint32_t delegated_by;
 };
 
 struct linubia_snapshot {
@@ -49,11 +50,12 @@ void linubia_snapshot_free(struct linubia_snapshot *s)
 int lnb_snapshot_add(struct linubia_snapshot *s, const struct linubia_record *r)
 {
 	return lnb_snapshot_add_fields(s, r->uid, r->first_seen_ns, r->last_reset_ns,
-				       r->counters);
+				       r->delegated_by, r->counters);
 }
 
 int lnb_snapshot_add_fields(struct linubia_snapshot *s, uint32_t uid,
 			    uint64_t first_seen_ns, uint64_t last_reset_ns,
+			    uint32_t delegated_by,
 			    const uint64_t counters[LINUBIA_COUNTER_COUNT])
 {
 	struct lnb_entry *e;
@@ -85,6 +87,7 @@ int lnb_snapshot_add_fields(struct linubia_snapshot *s, uint32_t uid,
 	e->mask = mask;
 	e->first_seen_ns = first_seen_ns;
 	e->last_reset_ns = last_reset_ns;
+	e->delegated_by = delegated_by;
 	s->nvalues += n;
 	return 0;
 }
@@ -231,6 +234,7 @@ int linubia_snapshot_record(const struct linubia_snapshot *s, size_t i,
 	r->uid = e->uid;
 	r->first_seen_ns = e->first_seen_ns;
 	r->last_reset_ns = e->last_reset_ns;
+	r->delegated_by = e->delegated_by;
 	v = e->values;
 	for (unsigned int c = 0; c < LINUBIA_COUNTER_COUNT; c++)
 		r->counters[c] = (e->mask >> c) & 1 ? s->values[v++] : 0;

@@ -34,6 +34,8 @@ const char *linubia_strerror(int err)
 		return "netlink receive buffer overrun (retry)";
 	case EINVAL:
 		return "invalid request (check the arguments)";
+	case ERANGE:
+		return "value out of range (max_delegated may not exceed max_users)";
 	case EPROTONOSUPPORT:
 	case EAFNOSUPPORT:
 		return "generic netlink is not available (the kernel lacks netlink support)";

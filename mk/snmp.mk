@@ -13,7 +13,7 @@
 SNMP_OUT := $(BUILD)/snmp
 SNMP_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -MMD -MP
 SNMP_LIBS := -lnetsnmpagent -lnetsnmp
-SNMP_CORE := subagent/view.c subagent/columns.c
+SNMP_CORE := subagent/view.c subagent/columns.c subagent/names.c
 AGENTX_SRCS := subagent/main.c subagent/agent.c $(SNMP_CORE)
 AGENTX_OBJS := $(patsubst subagent/%.c,$(SNMP_OUT)/obj/%.o,$(AGENTX_SRCS))
 SNMP_MIBDIRS = $(BUILD)/mibs/base:/usr/share/snmp/mibs:$(CURDIR)/mibs
@@ -31,6 +31,11 @@ $(SNMP_OUT)/test-snmp-unit: tests/snmp/test-snmp-unit.c $(SNMP_CORE) $(LIB_A)
 	$(CC) $(USER_CFLAGS) $(LNB_INCLUDES) -Isubagent -DLNB_MIB_FILE='"$(CURDIR)/mibs/LINUBIA-MIB.txt"' \
 		-o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS) -lcmocka
 
+# LD_PRELOAD shim: slow NSS lookups (test-snmp's slow_nss_never_stalls_requests).
+$(SNMP_OUT)/slow-nss.so: tests/snmp/slow-nss.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -shared -fPIC -o $@ $< -ldl
+
 $(BUILD)/mibs/base/SNMPv2-SMI.txt:
 	scripts/fetch-base-mibs.sh
 
@@ -46,7 +51,8 @@ test-snmp-unit: $(SNMP_OUT)/test-snmp-unit
 	echo "$$(echo "$$out" | grep -c '^\[       OK \]') passed, $$(echo "$$out" | grep -c '^\[  \(FAILED\|ERROR\) *\] test_') failed"; \
 	exit $$rc
 
-SNMP_E2E_DEPS := $(TRAFFIC) $(AGENTX) $(LINUBIA) $(BUILD)/mibs/base/SNMPv2-SMI.txt
+SNMP_E2E_DEPS := $(TRAFFIC) $(AGENTX) $(LINUBIA) $(BUILD)/mibs/base/SNMPv2-SMI.txt \
+	$(SNMP_OUT)/slow-nss.so
 
 test-snmp: kmod $(SNMP_E2E_DEPS)
 	LINUBIA_MIBDIRS=$(SNMP_MIBDIRS) $(VM) --timeout 1800 -- \

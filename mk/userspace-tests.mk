@@ -34,6 +34,7 @@ $(UNIT_OUT)/test-public: tests/unit/test-public.c $(LIB_SO)
 		-Wl,-rpath,$(LIB_OUT) -lcmocka
 
 test-unit: $(UNIT_PROGS) $(LIB_SO)
+	tests/unit/check-default-goal.sh $(CURDIR)
 	tests/unit/check-exports.sh $(LIB_SO) include/linubia.h
 	VALGRIND="$(UNIT_VALGRIND)" tests/unit/run.sh $(UNIT_PROGS)
 

@@ -23,7 +23,13 @@
 
 #include "agent.h"
 #include "columns.h"
+#include "names.h"
 #include "view.h"
+
+/* "No such user" is asked again after this long (seconds). */
+#define LNB_NAME_NEGATIVE_TTL	300
+/* Time one request may wait for the resolver thread, in all (ns). */
+#define LNB_NAME_BUDGET_NS	50000000u
 
 /* LINUBIA-MIB ::= { netSnmpPlaypen 1 }; linubiaObjects ::= { linubiaMIB 1 }. */
 static const oid lnb_root[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 1, 1 };
@@ -38,12 +44,13 @@ enum { LNB_RESET_NO_ACTION = 1, LNB_RESET_RESET = 2 };
 static struct {
 	struct linubia *handle;
 	struct linubia_snapshot *snap;
-	struct linubia_names *names;
+	struct lnb_names *names;	/* looked up by their own thread */
 	netsnmp_cache *cache;
 	int backend, status, count_loopback;
 	uint64_t now_ns;	/* CLOCK_REALTIME at the snapshot */
 	uint64_t epoch_ns;	/* when sysUpTime was 0 (lnb_uptime_epoch) */
 	int last_error;		/* logged once per change */
+	uint64_t name_budget_ns;	/* left for this request (lnb_handler) */
 } lnb;
 
 static uint64_t lnb_realtime_ns(void)
@@ -86,6 +93,15 @@ static void lnb_disconnect(void)
 	lnb.handle = NULL;
 }
 
+/* The handle is stale (backend unloaded, or reloaded since): open anew. */
+static int lnb_reconnect_if_gone(int err)
+{
+	if (err != -LINUBIA_ENOBACKEND)
+		return err;
+	lnb_disconnect();
+	return lnb_connect();
+}
+
 static int lnb_cache_load(netsnmp_cache *cache, void *magic)
 {
 	struct linubia_config cfg;
@@ -112,6 +128,10 @@ static int lnb_cache_load(netsnmp_cache *cache, void *magic)
 		lnb_log_state(err);
 		return 0;	/* "no backend" is a state worth caching */
 	}
+	/* Names for the new rows, looked up before anyone asks. */
+	for (size_t i = 0; i < linubia_snapshot_count(lnb.snap); i++)
+		if (linubia_snapshot_uid(lnb.snap, i) != LINUBIA_UID_UNATTRIBUTED)
+			lnb_names_want(lnb.names, linubia_snapshot_uid(lnb.snap, i));
 	lnb.status = LNB_RUNNING;
 	lnb.backend = strcmp(linubia_backend_name(lnb.handle), "ebpf") ? LNB_BACKEND_KMOD
 								       : LNB_BACKEND_EBPF;
@@ -181,6 +201,15 @@ static void lnb_scalar_value(netsnmp_variable_list *vb, unsigned int k)
 		lnb_set_int(vb, ASN_INTEGER, lnb.status == LNB_RUNNING ? lnb.count_loopback
 								       : LNB_FALSE);
 		break;
+	case LNB_SCALAR_MAX_DELEGATED:
+		lnb_set_int(vb, ASN_UNSIGNED, st ? (long)st->max_delegated : 0);
+		break;
+	case LNB_SCALAR_DELEGATED_USERS:
+		lnb_set_int(vb, ASN_GAUGE, st ? (long)st->delegated_users : 0);
+		break;
+	case LNB_SCALAR_DELEGATED_OVER_BOUND:
+		lnb_set_c64(vb, st ? st->values[LINUBIA_S_DELEGATED_OVER_BOUND] : 0);
+		break;
 	}
 }
 
@@ -188,8 +217,8 @@ static void lnb_user_value(netsnmp_variable_list *vb, const struct lnb_inst *in)
 {
 	const struct lnb_column *col = lnb_user_column(in->column);
 	struct linubia_record rec;
+	char name[256];
 	uint64_t event;
-	const char *name;
 
 	if (col) {
 		lnb_set_c64(vb, linubia_snapshot_sum(lnb.snap, in->row, col->sum));
@@ -197,11 +226,12 @@ static void lnb_user_value(netsnmp_variable_list *vb, const struct lnb_inst *in)
 	}
 	switch (in->column) {
 	case LNB_COL_USER_NAME:
+		/* Never an NSS lookup here: "" until the resolver has it. */
 		if (in->uid == LINUBIA_UID_UNATTRIBUTED)
-			name = "(unattributed)";
+			snprintf(name, sizeof(name), "(unattributed)");
 		else
-			name = linubia_names_get(lnb.names, in->uid);
-		name = name ? name : "";
+			lnb_names_peek(lnb.names, in->uid, name, sizeof(name),
+				       &lnb.name_budget_ns);
 		snmp_set_var_typed_value(vb, ASN_OCTET_STR, name, strnlen(name, 255));
 		break;
 	case LNB_COL_USER_DISCONTINUITY:
@@ -295,6 +325,16 @@ static void lnb_getnext(netsnmp_request_info *req)
 
 /* SET ------------------------------------------------------------------- */
 
+/*
+ * SET transaction.  Over AgentX, RESERVE1/2 are TestSet, ACTION is
+ * CommitSet, UNDO is UndoSet and COMMIT + FREE are CleanupSet, which has
+ * no answer: a change made there that fails is reported to the manager as
+ * noError.  So every change happens in ACTION, whose failure the manager
+ * sees (commitFailed, after UNDO of the rest).  The loopback switch can be
+ * undone; a reset cannot (the counters it took off are gone), so ACTION
+ * makes every reversible change of the PDU first and the resets last, and
+ * an UNDO after a reset that happened says undoFailed.
+ */
 struct lnb_set {
 	int old_loopback;	/* LNB_TRUE/FALSE before ACTION */
 	int done;		/* ACTION changed the backend */
@@ -323,6 +363,8 @@ static int lnb_set_check(netsnmp_request_info *req, struct lnb_inst *in)
 		err = lnb_connect();
 		if (!err)
 			err = linubia_get_user(lnb.handle, in->uid, &rec);
+		if (err == -LINUBIA_ENOBACKEND && !lnb_reconnect_if_gone(err))
+			err = linubia_get_user(lnb.handle, in->uid, &rec);
 		if (err == -ENOENT || err == -LINUBIA_ENOBACKEND)
 			return SNMP_ERR_NOCREATION;
 		if (err < 0)
@@ -343,10 +385,50 @@ static int lnb_set_check(netsnmp_request_info *req, struct lnb_inst *in)
 	return SNMP_ERR_NOERROR;
 }
 
+static bool lnb_is_reset(const netsnmp_request_info *req)
+{
+	return req->requestvb->name[LNB_ROOT_LEN] == LNB_BRANCH_USERS;
+}
+
+static long lnb_set_value(const netsnmp_request_info *req)
+{
+	return req->requestvb->val.integer ? *req->requestvb->val.integer : 0;
+}
+
+/* ACTION of one varbind: the loopback switch, or a reset. */
+static int lnb_set_action(netsnmp_request_info *req, struct lnb_set *st)
+{
+	long v = lnb_set_value(req);
+	uint32_t uid;
+	int err;
+
+	if (!lnb_is_reset(req)) {
+		err = linubia_set_count_loopback(lnb.handle, v == LNB_TRUE);
+		if (err < 0) {
+			snmp_log(LOG_ERR, "linubia: setting count_loopback failed: %s\n",
+				 linubia_strerror(err));
+			return SNMP_ERR_COMMITFAILED;
+		}
+		st->done = 1;
+		return SNMP_ERR_NOERROR;
+	}
+	if (v != LNB_RESET_RESET)
+		return SNMP_ERR_NOERROR;	/* noAction */
+	uid = lnb_subid(req->requestvb->name[LNB_ROOT_LEN + 3]);
+	err = linubia_reset_user(lnb.handle, uid, NULL);
+	if (err < 0) {
+		snmp_log(LOG_ERR, "linubia: reset of uid %u failed: %s\n", uid,
+			 linubia_strerror(err));
+		return SNMP_ERR_COMMITFAILED;
+	}
+	st->done = 1;
+	snmp_log(LOG_INFO, "linubia: counters of uid %u reset\n", uid);
+	return SNMP_ERR_NOERROR;
+}
+
 static int lnb_set_step(int mode, netsnmp_request_info *req)
 {
 	struct lnb_set *st = netsnmp_request_get_list_data(req, "lnb_set");
-	long v = req->requestvb->val.integer ? *req->requestvb->val.integer : 0;
 	struct linubia_config cfg;
 	struct lnb_inst in;
 	int err;
@@ -362,39 +444,53 @@ static int lnb_set_step(int mode, netsnmp_request_info *req)
 		err = lnb_connect();
 		if (!err)
 			err = linubia_get_config(lnb.handle, &cfg);
+		if (err == -LINUBIA_ENOBACKEND && !lnb_reconnect_if_gone(err))
+			err = linubia_get_config(lnb.handle, &cfg);
 		if (err < 0)
 			return SNMP_ERR_RESOURCEUNAVAILABLE;
 		st->old_loopback = cfg.count_loopback ? LNB_TRUE : LNB_FALSE;
 		return SNMP_ERR_NOERROR;
-	case MODE_SET_ACTION:	/* reversible part: the loopback switch */
-		if (req->requestvb->name_length == LNB_ROOT_LEN + 3 &&
-		    req->requestvb->name[LNB_ROOT_LEN] == LNB_BRANCH_SCALARS) {
-			if (linubia_set_count_loopback(lnb.handle, v == LNB_TRUE) < 0)
-				return SNMP_ERR_RESOURCEUNAVAILABLE;
-			st->done = 1;
-		}
-		return SNMP_ERR_NOERROR;
+	case MODE_SET_ACTION:
+		return st ? lnb_set_action(req, st) : SNMP_ERR_GENERR;
 	case MODE_SET_UNDO:
-		if (st && st->done &&
-		    linubia_set_count_loopback(lnb.handle, st->old_loopback == LNB_TRUE) < 0)
+		if (!st || !st->done)
+			return SNMP_ERR_NOERROR;
+		if (lnb_is_reset(req)) {
+			snmp_log(LOG_WARNING, "linubia: a reset cannot be undone (uid %u)\n",
+				 lnb_subid(req->requestvb->name[LNB_ROOT_LEN + 3]));
+			return SNMP_ERR_UNDOFAILED;
+		}
+		if (linubia_set_count_loopback(lnb.handle, st->old_loopback == LNB_TRUE) < 0)
 			return SNMP_ERR_UNDOFAILED;
 		return SNMP_ERR_NOERROR;
-	case MODE_SET_COMMIT:	/* irreversible part: the reset */
-		if (req->requestvb->name[LNB_ROOT_LEN] == LNB_BRANCH_USERS &&
-		    v == LNB_RESET_RESET) {
-			uint32_t uid = lnb_subid(req->requestvb->name[LNB_ROOT_LEN + 3]);
+	default:		/* COMMIT: done in ACTION; FREE: list data freed with the request */
+		return SNMP_ERR_NOERROR;
+	}
+}
 
-			err = linubia_reset_user(lnb.handle, uid, NULL);
-			if (err < 0) {
-				snmp_log(LOG_ERR, "linubia: reset of uid %u failed: %s\n", uid,
-					 linubia_strerror(err));
-				return SNMP_ERR_COMMITFAILED;
+/*
+ * ACTION in two passes: the reversible changes, then (only if they all
+ * worked) the resets, so that a failure never follows a reset that cannot
+ * be undone unless a reset itself fails.
+ */
+static void lnb_set_actions(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	bool failed = false;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (netsnmp_request_info *req = requests; req; req = req->next) {
+			int err;
+
+			if (req->processed || lnb_is_reset(req) != (pass == 1))
+				continue;
+			if (failed)
+				break;
+			err = lnb_set_step(MODE_SET_ACTION, req);
+			if (err != SNMP_ERR_NOERROR) {
+				netsnmp_set_request_error(reqinfo, req, err);
+				failed = true;
 			}
-			snmp_log(LOG_INFO, "linubia: counters of uid %u reset\n", uid);
 		}
-		return SNMP_ERR_NOERROR;
-	default:		/* MODE_SET_FREE: list data freed with the request */
-		return SNMP_ERR_NOERROR;
 	}
 }
 
@@ -403,6 +499,11 @@ static int lnb_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
 {
 	(void)handler;
 	(void)reginfo;
+	lnb.name_budget_ns = LNB_NAME_BUDGET_NS;
+	if (reqinfo->mode == MODE_SET_ACTION) {
+		lnb_set_actions(reqinfo, requests);
+		return SNMP_ERR_NOERROR;
+	}
 	for (netsnmp_request_info *req = requests; req; req = req->next) {
 		int err;
 
@@ -435,7 +536,7 @@ int lnb_agent_register(int cache_seconds)
 			 "(rebuild the subagent with the library it runs with)\n", err);
 		return -1;
 	}
-	lnb.names = linubia_names_new();
+	lnb.names = lnb_names_start(NULL, LNB_NAME_NEGATIVE_TTL);
 	lnb.status = LNB_NOT_LOADED;
 	lnb.backend = LNB_BACKEND_NONE;
 	reg = netsnmp_create_handler_registration("linubia", lnb_handler, lnb_root,
@@ -460,8 +561,8 @@ void lnb_agent_reload(int cache_seconds)
 	lnb.cache->valid = 0;
 	linubia_snapshot_free(lnb.snap);
 	lnb.snap = NULL;
-	linubia_names_free(lnb.names);
-	lnb.names = linubia_names_new();
+	lnb_names_stop(lnb.names);
+	lnb.names = lnb_names_start(NULL, LNB_NAME_NEGATIVE_TTL);
 	lnb_disconnect();
 }
 
@@ -469,7 +570,7 @@ void lnb_agent_shutdown(void)
 {
 	linubia_snapshot_free(lnb.snap);
 	lnb.snap = NULL;
-	linubia_names_free(lnb.names);
+	lnb_names_stop(lnb.names);
 	lnb.names = NULL;
 	lnb_disconnect();
 }

@@ -61,11 +61,16 @@ struct cli_row_key {
 enum cli_sort_by { CLI_SORT_VALUE_DESC, CLI_SORT_UID, CLI_SORT_NAME };
 void cli_sort_keys(struct cli_row_key *keys, size_t n, enum cli_sort_by by);
 
-/* Record and stats writers shared by show, reset and stats. */
-void json_record(FILE *out, const struct linubia_record *r, const char *user);
+/* Record and stats writers shared by show, reset and stats.  user and
+ * by_user: the names of r->uid and r->delegated_by, NULL if none. */
+void json_record(FILE *out, const struct linubia_record *r, const char *user,
+		 const char *by_user);
 void json_stats_fields(FILE *out, const struct linubia_stats *stats);
 void csv_header(FILE *out);
 void csv_record(FILE *out, const struct linubia_record *r, const char *user);
+/* The delegating user of r for display ("alice", or the UID), NULL if none. */
+const char *cli_delegated_by(struct linubia_names *names, const struct linubia_record *r,
+			     bool numeric, char buf[LINUBIA_UID_STRLEN]);
 
 /* Subcommands: argc/argv start at the command name. */
 int cmd_show(int argc, char **argv);

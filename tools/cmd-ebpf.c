@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `linubia ebpf load [--max-users N] | unload | status`: start and stop the
+ * `linubia ebpf load [--max-users N] [--max-delegated N] | unload | status`: start and stop the
  * eBPF backend on hosts that cannot load the module.  Once loaded, every
  * other command reads it through liblinubia like the module.
  */
@@ -25,14 +25,22 @@ static int ebpf_load(int argc, char **argv)
 	struct linubia_bpf_error e = { "" };
 	int err;
 
-	if (argc == 3 && !strcmp(argv[1], "--max-users")) {
-		err = cli_parse_uid(argv[2], &opts.max_users);
-		if (err)
-			return err;
-		if (!opts.max_users)
-			return cli_usage_error("ebpf load --max-users 0: give a number > 0");
-	} else if (argc != 1) {
-		return cli_usage_error("usage: linubia ebpf load [--max-users N]");
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 < argc && !strcmp(argv[i], "--max-users")) {
+			err = cli_parse_uid(argv[i + 1], &opts.max_users);
+			if (err)
+				return err;
+			if (!opts.max_users)
+				return cli_usage_error("ebpf load --max-users 0: give a number > 0");
+		} else if (i + 1 < argc && !strcmp(argv[i], "--max-delegated")) {
+			err = cli_parse_uid(argv[i + 1], &opts.max_delegated);
+			if (err)
+				return err;
+			opts.max_delegated_set = true;
+		} else {
+			return cli_usage_error("usage: linubia ebpf load [--max-users N] "
+					       "[--max-delegated N]");
+		}
 	}
 	err = linubia_bpf_load(&opts, &e);
 	return err ? ebpf_fail(err, &e) : CLI_EXIT_OK;
@@ -58,6 +66,8 @@ static int ebpf_status(void)
 		printf("variant         %s\n", st.variant);
 		printf("users           %u\n", st.users);
 		printf("max_users       %u\n", st.max_users);
+		printf("delegated_users %u\n", st.delegated_users);
+		printf("max_delegated   %u\n", st.max_delegated);
 		printf("fast slots      %u of %u in use\n", st.slots_used, st.slots);
 		printf("count_loopback  %s\n", st.count_loopback ? "on" : "off");
 	}
@@ -78,5 +88,6 @@ int cmd_ebpf(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return ebpf_status();
-	return cli_usage_error("usage: linubia ebpf load [--max-users N] | unload | status");
+	return cli_usage_error("usage: linubia ebpf load [--max-users N] [--max-delegated N] | "
+			       "unload | status");
 }

@@ -112,7 +112,9 @@ static int reset_one(struct linubia *h, const struct reset_opts *o)
 		return cli_fail(h, err, "reset uid %" PRIu32, o->uid);
 	}
 	if (o->json) {
-		json_record(stdout, &cleared, linubia_names_get(names, cleared.uid));
+		json_record(stdout, &cleared, linubia_names_get(names, cleared.uid),
+			    cleared.delegated_by == LINUBIA_NOT_DELEGATED ? NULL :
+			    linubia_names_get(names, cleared.delegated_by));
 		putchar('\n');
 	} else {
 		printf("reset uid %" PRIu32 " (%s): took off %s in, %s out\n", cleared.uid,

@@ -111,12 +111,19 @@ static const char *show_user(struct linubia_names *names, uint32_t uid,
 	return linubia_names_display(names, uid, buf);
 }
 
+/*
+ * The table: a last column DELEGATED-BY names the user who delegated each
+ * row's UID (user namespaces, subordinate UIDs), only when a row has one.
+ */
 static void show_table(const struct show_rows *rows, const struct cli_row_key *keys,
 		       struct linubia_names *names, const struct show_opts *o)
 {
 	const struct linubia_sum *sums[SHOW_NCOLUMNS];
 	int widths[SHOW_NCOLUMNS];
-	char num[CLI_NUM_LEN], ubuf[LINUBIA_UID_STRLEN];
+	char num[CLI_NUM_LEN], ubuf[LINUBIA_UID_STRLEN], bybuf[LINUBIA_UID_STRLEN];
+	struct linubia_record r;
+	const char *by;
+	bool delegated = false;
 	int user_width = 4;
 
 	for (size_t c = 0; c < SHOW_NCOLUMNS; c++) {
@@ -130,6 +137,8 @@ static void show_table(const struct show_rows *rows, const struct cli_row_key *k
 
 		if ((int)len > user_width)
 			user_width = (int)len;
+		rows_record(rows, i, &r);
+		delegated |= r.delegated_by != LINUBIA_NOT_DELEGATED;
 		for (size_t c = 0; o->raw && c < SHOW_NCOLUMNS; c++) {
 			int w = (int)strlen(cli_bytes(num, rows_sum(rows, i, sums[c]), true));
 
@@ -140,6 +149,8 @@ static void show_table(const struct show_rows *rows, const struct cli_row_key *k
 	printf("%-*s %10s", user_width, "USER", "UID");
 	for (size_t c = 0; c < SHOW_NCOLUMNS; c++)
 		printf(" %*s", widths[c], show_columns[c].header);
+	if (delegated)
+		printf(" DELEGATED-BY");
 	putchar('\n');
 	for (size_t k = 0; k < rows->count; k++) {
 		size_t i = keys[k].row;
@@ -148,6 +159,10 @@ static void show_table(const struct show_rows *rows, const struct cli_row_key *k
 		printf("%-*s %10" PRIu32, user_width, show_user(names, uid, o, ubuf), uid);
 		for (size_t c = 0; c < SHOW_NCOLUMNS; c++)
 			printf(" %*s", widths[c], cli_bytes(num, rows_sum(rows, i, sums[c]), o->raw));
+		rows_record(rows, i, &r);
+		by = cli_delegated_by(names, &r, o->numeric, bybuf);
+		if (delegated)
+			printf(" %s", by ? by : "-");
 		putchar('\n');
 	}
 }
@@ -175,7 +190,9 @@ static void show_json(const struct show_rows *rows, const struct cli_row_key *ke
 			out_str(stdout, ",\n");
 		else
 			out_str(stdout, "\n");
-		json_record(stdout, &r, o->numeric ? NULL : linubia_names_get(names, r.uid));
+		json_record(stdout, &r, o->numeric ? NULL : linubia_names_get(names, r.uid),
+			    o->numeric || r.delegated_by == LINUBIA_NOT_DELEGATED ? NULL :
+			    linubia_names_get(names, r.delegated_by));
 	}
 	out_str(stdout, "\n]}\n");
 }

@@ -41,7 +41,8 @@ static void json_member(FILE *out, const char *sep, const char *key, uint64_t v)
 	out_u64(out, v);
 }
 
-void json_record(FILE *out, const struct linubia_record *r, const char *user)
+void json_record(FILE *out, const struct linubia_record *r, const char *user,
+		 const char *by_user)
 {
 	out_str(out, "{\"uid\":");
 	out_u64(out, r->uid);
@@ -52,6 +53,17 @@ void json_record(FILE *out, const struct linubia_record *r, const char *user)
 		out_str(out, "null");
 	out_str(out, r->uid == LINUBIA_UID_UNATTRIBUTED ? ",\"unattributed\":true"
 							: ",\"unattributed\":false");
+	out_str(out, ",\"delegated_by\":");
+	if (r->delegated_by == LINUBIA_NOT_DELEGATED) {
+		out_str(out, "null,\"delegated_by_user\":null");
+	} else {
+		out_u64(out, r->delegated_by);
+		out_str(out, ",\"delegated_by_user\":");
+		if (by_user)
+			json_string(out, by_user);
+		else
+			out_str(out, "null");
+	}
 	json_member(out, ",", "first_seen_ns", r->first_seen_ns);
 	json_member(out, ",", "last_reset_ns", r->last_reset_ns);
 	out_str(out, ",\"totals\":{");
@@ -71,6 +83,8 @@ void json_stats_fields(FILE *out, const struct linubia_stats *stats)
 {
 	json_member(out, "", "users", stats->users);
 	json_member(out, ",", "max_users", stats->max_users);
+	json_member(out, ",", "delegated_users", stats->delegated_users);
+	json_member(out, ",", "max_delegated", stats->max_delegated);
 	for (unsigned int s = 0; s < LINUBIA_STAT_COUNT; s++)
 		json_member(out, ",", linubia_stat_name(s), stats->values[s]);
 }
@@ -82,7 +96,7 @@ void csv_header(FILE *out)
 		fputc_unlocked(',', out);
 		out_str(out, linubia_counter_name(c));
 	}
-	fputc_unlocked('\n', out);
+	out_str(out, ",delegated_by\n");
 }
 
 void csv_record(FILE *out, const struct linubia_record *r, const char *user)
@@ -98,5 +112,20 @@ void csv_record(FILE *out, const struct linubia_record *r, const char *user)
 		fputc_unlocked(',', out);
 		out_u64(out, r->counters[c]);
 	}
+	fputc_unlocked(',', out);
+	if (r->delegated_by != LINUBIA_NOT_DELEGATED)
+		out_u64(out, r->delegated_by);
 	fputc_unlocked('\n', out);
+}
+
+const char *cli_delegated_by(struct linubia_names *names, const struct linubia_record *r,
+			     bool numeric, char buf[LINUBIA_UID_STRLEN])
+{
+	if (r->delegated_by == LINUBIA_NOT_DELEGATED)
+		return NULL;
+	if (numeric) {
+		snprintf(buf, LINUBIA_UID_STRLEN, "%u", r->delegated_by);
+		return buf;
+	}
+	return linubia_names_display(names, r->delegated_by, buf);
 }

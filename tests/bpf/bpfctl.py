@@ -59,8 +59,19 @@ def loaded():
     return os.path.exists(PIN_DIR + "/link_ingress")
 
 
+def refuse_if_present(who):
+    """Exit if an eBPF backend is loaded (or pinned) that this run did not
+    load: it is host-wide, and a test or benchmark that unloaded it would
+    tear down someone else's accounting (`make run`, a real deployment)."""
+    if os.path.exists(PIN_DIR):
+        sys.exit("%s: the eBPF backend is already loaded (%s exists): this run loads and "
+                 "unloads it itself, and never one it did not load (unload it first: "
+                 "linubia ebpf unload)" % (who, PIN_DIR))
+
+
 def cleanup():
-    """Whatever a failed test left: our pins and links (never others')."""
+    """Whatever a failed test left: our pins and links (never others':
+    runs start with refuse_if_present())."""
     if os.path.exists(PIN_DIR):
         tool("unload", check=False)
 

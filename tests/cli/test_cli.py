@@ -297,6 +297,132 @@ def module_not_loaded():
         expect_eq(err.strip(), NO_MODULE, "message of %r without the module" % (args,))
 
 
+@test
+def never_makes_the_kernel_load_the_module():
+    # Resolving the genl family of an absent module makes the kernel run
+    # modprobe for "net-pf-16-proto-16-family-linubia": a host running the
+    # eBPF backend, with the module merely installed, would switch backends
+    # because someone typed `linubia show`.  The kernel's modprobe helper is
+    # pointed at a script that logs each request.
+    lnb.unload_module()
+    log, hook = "/tmp/lnb-cli-modprobe.log", "/tmp/lnb-cli-fake-modprobe"
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" >> %s\nexit 1\n" % log)
+    os.chmod(hook, 0o755)
+    if os.path.exists(log):
+        os.unlink(log)
+    with open("/proc/sys/kernel/modprobe") as f:
+        old = f.read().strip()
+    with open("/proc/sys/kernel/modprobe", "w") as f:
+        f.write(hook)
+    try:
+        status, _, err = cli("show")
+        expect_eq((status, err.strip()), (3, NO_MODULE), "show without the module as root")
+        # Not root: the eBPF backend's pins are root-only, so it is told
+        # "permission denied" (exit 4) whether or not that backend is loaded.
+        status, _, err = cli("show", uid=1002)
+        expect(status in (3, 4), "show without the module as uid 1002: exit %d, %r"
+               % (status, err))
+    finally:
+        with open("/proc/sys/kernel/modprobe", "w") as f:
+            f.write(old)
+    requests = open(log).read() if os.path.exists(log) else ""
+    expect_eq(requests, "", "module load requests made by linubia show")
+
+
+@test
+def scope_is_what_the_module_decides():
+    # "all" only where the module shows everything: CAP_NET_ADMIN in the
+    # initial user namespace, from the initial network namespace.  capget()
+    # in the caller's own namespaces once said "all" to root of a
+    # container's network or user namespace, which sees only its own row.
+    three_users()
+    for who, prefix, scope in (
+            ("root", [], "all"),
+            ("root in a child netns", ["unshare", "--net"], "own"),
+            ("root of a user and netns", ["unshare", "--user", "--map-root-user", "--net"], "own"),
+            ("uid 0 without capabilities",
+             ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"], "own")):
+        doc = show_json(prefix=prefix)
+        expect_eq(doc["scope"], scope, "scope of %s" % who)
+        if scope == "own":
+            expect(all(u["uid"] in (0, 65534) for u in doc["users"]),
+                   "%s sees %s" % (who, [u["uid"] for u in doc["users"]]))
+            expect("at_bound" not in json.loads(cli_ok("stats", "--json", prefix=prefix)),
+                   "%s: at_bound needs every record" % who)
+    expect("at_bound" in json.loads(cli_ok("stats", "--json")), "root: at_bound in stats")
+
+
+FLOOD = os.path.join(REPO, "build", "bin", "linubia-flood")
+SUBUID_FIRST = 300000
+
+
+def private_subuid_files():
+    """User lnbflood1010 (uid 1010) with 65,536 subordinate UIDs from
+    SUBUID_FIRST, bind-mounted over /etc in this guest only (as
+    tests/kmod/hardening.py does; newuidmap reads them)."""
+    line = "lnbflood1010:%d:65536\n" % SUBUID_FIRST
+    files = {"passwd": open("/etc/passwd").read() +
+             "lnbflood1010:x:1010:1010::/nonexistent:/usr/sbin/nologin\n",
+             "subuid": line, "subgid": line}
+    for name, text in files.items():
+        with open("/tmp/lnb-cli-%s" % name, "w") as f:
+            f.write(text)
+        lnb.run(["mount", "--bind", "/tmp/lnb-cli-%s" % name, "/etc/%s" % name])
+
+
+def unmount_subuid_files():
+    for name in ("passwd", "subuid", "subgid"):
+        lnb.run(["umount", "/etc/%s" % name])
+
+
+@test
+def delegated_records_in_show_stats_and_config():
+    # The module bounds the records of the UIDs a user delegates (user
+    # namespaces, subordinate UIDs); the command names the delegating user
+    # and who is at the bound, and changes the bound.
+    private_subuid_files()
+    try:
+        delegated_records_checks()
+    finally:
+        unmount_subuid_files()
+
+
+def delegated_records_checks():
+    max_users = int(cli_ok("config").split("max_users=")[1].split()[0])
+    status, _, err = cli("config", "max_delegated=%d" % (max_users + 1))
+    expect(status == 1 and "out of range" in err, "max_delegated > max_users: %d %r"
+           % (status, err))
+    cli_ok("config", "max_delegated=3")
+    expect("max_delegated=3" in cli_ok("config").split(), "config after max_delegated=3")
+    first = SUBUID_FIRST
+    prefix = ["setpriv", "--reuid", "1010", "--regid", "1010", "--clear-groups", "unshare",
+              "--map-root-user", "--map-users=%d,1,65536" % first, "--net", "sh", "-c",
+              'ip link set lo up && exec "$@"', "sh"]
+    out = json.loads(lnb.run(prefix + [FLOOD, "--uids", "1:10"]))
+    expect_eq(out["received"], 10, "datagrams of the 10 UIDs")
+    doc = show_json()
+    mine = [u for u in doc["users"] if u["delegated_by"] == 1010]
+    expect_eq([u["uid"] for u in mine], [first, first + 1, first + 2], "records delegated by 1010")
+    expect(all(u["delegated_by_user"] == "lnbflood1010" for u in mine),
+           "delegated_by_user: %s" % [u["delegated_by_user"] for u in mine])
+    expect_eq(by_uid(doc)[1010]["delegated_by"], None, "1010's own record")
+    expect_eq(doc["stats"]["delegated_users"], 3, "stats.delegated_users")
+    expect_eq(doc["stats"]["max_delegated"], 3, "stats.max_delegated")
+    stats = json.loads(cli_ok("stats", "--json"))
+    expect_eq(stats["delegated_over_bound"], 7, "delegated_over_bound")
+    expect_eq(stats["at_bound"], [{"uid": 1010, "user": "lnbflood1010", "records": 3}],
+              "at_bound")
+    expect("lnbflood1010 (3 records)" in cli_ok("stats"), "at_bound in the text stats")
+    lines = cli_ok("show", "--bytes").splitlines()
+    expect_eq(lines[0].split()[-1], "DELEGATED-BY", "table header's last column")
+    row = [l.split() for l in lines[1:] if l.split()[1] == str(first)]
+    expect(row and row[0][-1] == "lnbflood1010", "table row of uid %d: %s" % (first, row))
+    rows = list(csv.DictReader(io.StringIO(cli_ok("show", "--csv"))))
+    expect_eq({r["uid"]: r["delegated_by"] for r in rows if r["delegated_by"]},
+              {str(u["uid"]): "1010" for u in mine}, "CSV delegated_by")
+
+
 # linubia top ------------------------------------------------------------------
 
 RATE = 100000           # payload bytes/s the traffic tool sends

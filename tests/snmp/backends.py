@@ -4,12 +4,13 @@ kernel module (in the QEMU guest) and the eBPF backend (natively on the
 host).  The kernel's values are read the way a user reads them, with
 `linubia show --json`; loading and unloading go through modprobe/insmod
 and `linubia ebpf load|unload`."""
+import contextlib
 import json
 import os
 import subprocess
 import sys
 
-from snmpenv import REPO, lnb
+from snmpenv import REPO, USER_ENTRY, lnb
 
 sys.path.insert(0, os.path.join(REPO, "tests", "bpf"))
 from bpfctl import PIN_DIR as EBPF_PIN_DIR  # noqa: E402
@@ -58,6 +59,25 @@ class Kmod:
         if self.loaded():
             self.unload()
 
+    @contextlib.contextmanager
+    def failing_resets(self, env, st):
+        """A subagent whose resets the backend refuses after the checks
+        passed: root without capabilities sees its own record (uid 0, given
+        some traffic here) but may not reset it.  Yields the row's UID."""
+        p = lnb.Pair(n=self.pair_n + 2, quiet=True)
+        try:
+            lnb.pair_flow(p, "udp", 4, 0, None, "--count", 2, "--size", 10, "--closed",
+                          "--port", 9)
+            env.stop_agent()
+            env.start_agent(prefix=["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"])
+            lnb.wait_for(lambda: env.try_get("%s.3.0" % USER_ENTRY) is not None,
+                         "the capability-less subagent serving uid 0's row", 60)
+            yield 0
+        finally:
+            env.stop_agent()
+            env.start_agent()
+            p.close()
+
 
 class Ebpf:
     """The eBPF backend natively on the host: other processes make traffic
@@ -85,6 +105,20 @@ class Ebpf:
     def cleanup(self):
         if os.path.exists(EBPF_PIN_DIR):
             cli("ebpf", "unload", check=False)
+
+    @contextlib.contextmanager
+    def failing_resets(self, env, st):
+        """Resets fail after the checks passed: the backend's lock file
+        (bpf/pins.c; nothing else uses it while the eBPF tests hold their
+        flock) is a dangling symlink, which the O_NOFOLLOW open refuses."""
+        lock = "/run/linubia-bpf.lock"
+        if os.path.lexists(lock):
+            os.unlink(lock)
+        os.symlink("/nonexistent-lnb-snmp-test", lock)
+        try:
+            yield self.clients[1]
+        finally:
+            os.unlink(lock)
 
 
 BACKENDS = {"kmod": Kmod, "ebpf": Ebpf}

@@ -27,7 +27,8 @@ V2 = ["-v2c", "-c", RO]
 ROOT = ".1.3.6.1.4.1.8072.9999.9999.1.1"
 USER_ENTRY, DETAIL_ENTRY = ROOT + ".2.1", ROOT + ".3.1"
 SCALAR = {"users": 1, "max_users": 2, "backend": 3, "status": 4, "table_full_pkts": 5,
-          "table_full_octets": 6, "count_loopback": 7}
+          "table_full_octets": 6, "count_loopback": 7, "max_delegated": 8,
+          "delegated_users": 9, "delegated_over_bound_pkts": 10}
 
 
 def scalar(name):

@@ -15,7 +15,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include "columns.h"
+#include "names.h"
 #include "view.h"
 
 static const uint32_t uids[] = { 0, 1, 2147483647u, 2147483648u, 4294967294u, 4294967295u };
@@ -101,7 +105,7 @@ static void test_next_edges(void **state)
 	  uint32_t w[] = { 3, 1, 3, 0, 1, 2 }; expect_next(o, 7, w, 6); }
 	{ uint64_t o[] = { 1 };
 	  uint32_t w[] = { 1, 1, 0 }; expect_next(o, 1, w, 3); }
-	{ uint64_t o[] = { 1, 7, 0 };
+	{ uint64_t o[] = { 1, LNB_SCALAR_LAST, 0 };
 	  uint32_t w[] = { 2, 1, 2, 0 }; expect_next(o, 3, w, 4); }
 	{ uint64_t o[] = { 2, 1, 1 };	/* the not-accessible index column */
 	  uint32_t w[] = { 2, 1, 2, 0 }; expect_next(o, 3, w, 4); }
@@ -112,7 +116,7 @@ static void test_next_edges(void **state)
 static void test_empty_table(void **state)
 {
 	struct lnb_inst in;
-	uint64_t o[] = { 1, 7, 0 };
+	uint64_t o[] = { 1, LNB_SCALAR_LAST, 0 };
 
 	(void)state;
 	assert_int_equal(lnb_next(o, 3, &empty, &in), 0);
@@ -140,7 +144,8 @@ static void test_lookup(void **state)
 	{ uint64_t o[] = { 1, 4, 0 };
 	  assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_INSTANCE);
 	  assert_int_equal(in.column, LNB_SCALAR_BACKEND_STATUS); }
-	{ uint64_t o[] = { 1, 8, 0 }; assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_NO_OBJECT); }
+	{ uint64_t o[] = { 1, LNB_SCALAR_LAST + 1, 0 };
+	  assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_NO_OBJECT); }
 	{ uint64_t o[] = { 1, 1, 1 }; assert_int_equal(lnb_lookup(o, 3, &rows, &in), LNB_NO_INSTANCE); }
 	{ uint64_t o[] = { 1, 1 }; assert_int_equal(lnb_lookup(o, 2, &rows, &in), LNB_NO_INSTANCE); }
 	{ uint64_t o[] = { 2, 1, 3, 5 }; assert_int_equal(lnb_lookup(o, 4, &rows, &in), LNB_NO_INSTANCE); }
@@ -280,6 +285,93 @@ static void test_uptime_epoch(void **state)
 	assert_int_equal(lnb_uptime_epoch(e0, now + 60 * s, 0), now + 60 * s);
 }
 
+/*
+ * Names: a lookup that blocks (a slow LDAP) never blocks a peek, which is
+ * what request handling does; "no such user" is asked again after the TTL.
+ */
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
+static int fake_open;		/* lookups block until set */
+static int fake_calls[8];
+static int fake_knows_5;	/* uid 5 "created" later */
+
+static int fake_lookup(uint32_t uid, char *buf, size_t len)
+{
+	pthread_mutex_lock(&fake_lock);
+	while (!fake_open)
+		pthread_cond_wait(&fake_cond, &fake_lock);
+	if (uid < 8)
+		fake_calls[uid]++;
+	pthread_mutex_unlock(&fake_lock);
+	if (uid == 7 || (uid == 5 && fake_knows_5)) {
+		snprintf(buf, len, "user%u", uid);
+		return 1;
+	}
+	return 0;
+}
+
+static void fake_set(int *what, int v)
+{
+	pthread_mutex_lock(&fake_lock);
+	*what = v;
+	pthread_cond_broadcast(&fake_cond);
+	pthread_mutex_unlock(&fake_lock);
+}
+
+/* Peek until known (each peek is instant); fails after 10 s. */
+static int peek_until_known(struct lnb_names *n, uint32_t uid, char *buf, size_t len)
+{
+	struct timespec start, now, pause = { 0, 1000000 };
+	uint64_t no_wait = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (lnb_names_peek(n, uid, buf, len, &no_wait))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 10)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+}
+
+static void test_names_never_block(void **state)
+{
+	struct lnb_names *n = lnb_names_start(fake_lookup, 0);
+	char buf[64];
+
+	(void)state;
+	assert_non_null(n);
+	/* The lookups block: peeks answer within their budget, "" and not
+	 * known; the budget is used up, not exceeded. */
+	for (int i = 0; i < 1000; i++) {
+		uint64_t budget = i ? 0 : 20000000u;
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(lnb_names_peek(n, 7, buf, sizeof(buf), &budget), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_string_equal(buf, "");
+		assert_int_equal(budget, 0);
+		assert_true((t1.tv_sec - t0.tv_sec) * 1000000000 + t1.tv_nsec - t0.tv_nsec <
+			    2000000000);	/* the lookup itself never ends */
+	}
+	lnb_names_want(n, 5);
+	fake_set(&fake_open, 1);
+	assert_int_equal(peek_until_known(n, 7, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "user7");
+	assert_int_equal(peek_until_known(n, 5, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "");	/* no such user (yet) */
+	/* TTL 0: the negative entry expires; the user now exists. */
+	fake_set(&fake_knows_5, 1);
+	for (int i = 0; i < 10000 && strcmp(buf, "user5"); i++)
+		peek_until_known(n, 5, buf, sizeof(buf));
+	assert_string_equal(buf, "user5");
+	assert_true(fake_calls[5] >= 2);
+	assert_int_equal(fake_calls[7], 1);	/* positive answers are kept */
+	lnb_names_stop(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_columns_match_mib),
 		cmocka_unit_test(test_discontinuity),
 		cmocka_unit_test(test_uptime_epoch),
+		cmocka_unit_test(test_names_never_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@ against `linubia show --json` and the traffic tool's ground truth.  One
 scenario, steps in order; prints one line per step and 'N passed, N
 failed'.  Services are stopped by PID.
 Usage: test_snmp.py [--backend kmod|ebpf] [step ...]"""
+import json
 import os
 import re
 import shutil
@@ -216,6 +217,14 @@ def traffic_of_three_users_matches(env, st):
                           "GET unattributed")
             lnb.expect_eq(env.get("%s.6.%d.1.1" % (DETAIL_ENTRY, UNATTR)),
                           t[UNATTR]["out_ipv4_tcp_packets"], "GET unattributed detail")
+    # The delegation scalars equal the backend's own statistics.
+    stats = json.loads(backends.cli("stats", "--json").stdout)
+    lnb.expect_eq(env.get(scalar("max_delegated")), stats["max_delegated"], "linubiaMaxDelegated")
+    if BE.quiet_host:
+        lnb.expect_eq(env.get(scalar("delegated_users")), stats["delegated_users"],
+                      "linubiaDelegatedUsers")
+        lnb.expect_eq(env.get(scalar("delegated_over_bound_pkts")),
+                      stats["delegated_over_bound"], "linubiaDelegatedOverBoundPkts")
     st["kernel"] = kernel
 
 
@@ -259,7 +268,8 @@ def bad_sets_get_their_errors(env, st):
         (("%s.40.%d" % (USER_ENTRY, 424242), "i", "2"), "noCreation"),
         (("%s.3.%d" % (USER_ENTRY, uid), "i", "2"), "notWritable"),
         ((scalar("users"), "u", "2"), "notWritable"),
-        (("%s.1.9.0" % ROOT, "i", "2"), "noCreation"),
+        (("%s.1.99.0" % ROOT, "i", "2"), "noCreation"),
+        ((scalar("max_delegated"), "u", "2"), "notWritable"),
     ]
     for args, err in cases:
         p = env.snmp("snmpset", V3, *args, check=False, mib=False)
@@ -269,6 +279,65 @@ def bad_sets_get_their_errors(env, st):
     # not moved by a single tick (an NMS compares it for equality)
     lnb.expect_eq(env.get("%s.39.%d" % (USER_ENTRY, uid)), st["disc_untouched"],
                   "DiscontinuityTime of untouched uid %d" % uid)
+
+
+@step
+def failed_reset_is_an_error(env, st):
+    # A reset the backend refuses after the checks (RESERVE) passed must
+    # reach the manager as an error: done in COMMIT (AgentX CleanupSet,
+    # which has no answer) it was reported as noError.
+    with BE.failing_resets(env, st) as uid:
+        row = "%s.3.%d" % (USER_ENTRY, uid)
+        lnb.wait_for(lambda: env.try_get(row) is not None, "row of uid %d" % uid, 30)
+        before = backends.table()[uid]
+        p = env.snmp("snmpset", V3, "%s.40.%d" % (USER_ENTRY, uid), "i", "2", check=False)
+        lnb.expect(p.returncode != 0 and "commitFailed" in p.stderr,
+                   "SET of a reset that fails: expected commitFailed, got exit %d %r"
+                   % (p.returncode, (p.stdout + p.stderr).strip()))
+        after = backends.table()[uid]
+        lnb.expect(all(after[k] >= before[k] for k in before) and
+                   sum(after.values()) >= sum(before.values()),
+                   "uid %d was reset after all: %s -> %s" % (uid, before, after))
+
+
+SLOW_NSS = os.path.join(lnb.REPO, "build", "snmp", "slow-nss.so")
+
+
+@step
+def slow_nss_never_stalls_requests(env, st):
+    # Every NSS lookup takes 3 s (an LDAP server in trouble).  Looked up
+    # while answering, each unknown row's name would stall the AgentX
+    # session (1 s timeout): walks must answer at once, names follow.
+    p = new_pair(st, 3)
+    lnb.pair_flow(p, "udp", 4, 0, None, "--count", 2, "--size", 10, "--closed", "--port", 9)
+    name_col = "%s.2" % USER_ENTRY
+
+    def walk():
+        start = time.monotonic()
+        out = env.snmp("snmpbulkwalk", V2, "-On", "-Cr50", name_col).stdout
+        return time.monotonic() - start, out
+
+    # What a walk of the names costs here anyway (the TCG guest is slow),
+    # with a fresh agent, then the same with slow NSS: each name looked up
+    # while answering would add 3 s.
+    env.stop_agent()
+    env.start_agent()
+    env.wait_value(scalar("status"), 1, "serving again before slow NSS")
+    base = max(walk()[0] for _ in range(2))
+    env.stop_agent()
+    env.start_agent(prefix=["env", "LD_PRELOAD=" + SLOW_NSS, "LNB_SLOW_NSS_MS=3000"])
+    env.wait_value(scalar("status"), 1, "serving with slow NSS")
+    for i in range(3):
+        took, out = walk()
+        lnb.expect(took < base + 2.5 and "%s.0 = " % name_col in out,
+                   "walk %d of the user names with slow NSS: %.1f s (%.1f s without), uid 0's "
+                   "row %s" % (i + 1, took, base,
+                               "present" if "%s.0 = " % name_col in out else "missing"))
+    lnb.wait_for(lambda: env.values("snmpwalk", V2, name_col).get("%s.0" % name_col, ("", ""))[1]
+                 == "root", "uid 0's name from the resolver thread", 120)
+    env.stop_agent()
+    env.start_agent()
+    env.wait_value(scalar("status"), 1, "serving again")
 
 
 # Natively: the table is back within 5 s of snmpd's start.  In the TCG

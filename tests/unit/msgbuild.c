@@ -53,6 +53,8 @@ void mb_record(struct mb *m, uint8_t cmd, const struct linubia_record *r)
 	mnl_attr_put_u32(nlh, LINUBIA_A_UID, r->uid);
 	mb_put_u64(nlh, LINUBIA_A_FIRST_SEEN_NS, r->first_seen_ns);
 	mb_put_u64(nlh, LINUBIA_A_LAST_RESET_NS, r->last_reset_ns);
+	if (r->delegated_by && r->delegated_by != LINUBIA_NOT_DELEGATED)
+		mnl_attr_put_u32(nlh, LINUBIA_A_DELEGATED_BY, r->delegated_by);
 	nest = mnl_attr_nest_start(nlh, LINUBIA_A_COUNTERS);
 	for (unsigned int c = 0; c < LINUBIA_COUNTER_COUNT; c++) {
 		if (!r->counters[c])
@@ -72,6 +74,8 @@ void mb_stats(struct mb *m, const struct linubia_stats *s)
 
 	mnl_attr_put_u32(nlh, LINUBIA_A_USERS, s->users);
 	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_USERS, s->max_users);
+	mnl_attr_put_u32(nlh, LINUBIA_A_DELEGATED_USERS, s->delegated_users);
+	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_DELEGATED, s->max_delegated);
 	nest = mnl_attr_nest_start(nlh, LINUBIA_A_STATS);
 	for (unsigned int i = 0; i < LINUBIA_STAT_COUNT; i++)
 		mnl_attr_put_u64(nlh, LINUBIA_NEST_TYPE(i), s->values[i]);
@@ -79,12 +83,13 @@ void mb_stats(struct mb *m, const struct linubia_stats *s)
 	mb_end(m, nlh);
 }
 
-void mb_config(struct mb *m, uint8_t count_loopback, uint32_t max_users)
+void mb_config(struct mb *m, uint8_t count_loopback, uint32_t max_users, uint32_t max_delegated)
 {
 	struct nlmsghdr *nlh = mb_genl(m, LINUBIA_CMD_GET_CONFIG, LINUBIA_GENL_VERSION, 0);
 
 	mnl_attr_put_u8(nlh, LINUBIA_A_COUNT_LOOPBACK, count_loopback);
 	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_USERS, max_users);
+	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_DELEGATED, max_delegated);
 	mb_end(m, nlh);
 }
 

@@ -131,9 +131,11 @@ static void json_record_has_every_counter(void **state)
 	(void)state;
 	for (unsigned int c = 0; c < LINUBIA_COUNTER_COUNT; c++)
 		r.counters[c] = 1000 + c;
-	json_record(f, &r, "a\"b");
+	r.delegated_by = LINUBIA_NOT_DELEGATED;
+	json_record(f, &r, "a\"b", NULL);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(text, "{\"uid\":1001,\"user\":\"a\\\"b\",\"unattributed\":false,"
+				     "\"delegated_by\":null,\"delegated_by_user\":null,"
 				     "\"first_seen_ns\":11,\"last_reset_ns\":0,"));
 	for (unsigned int c = 0; c < LINUBIA_COUNTER_COUNT; c++) {
 		snprintf(key, sizeof(key), "\"%s\":%u", linubia_counter_name(c), 1000 + c);
@@ -142,6 +144,32 @@ static void json_record_has_every_counter(void **state)
 	}
 	/* in_bytes = the 8 in_*_bytes counters: 1000+0, +2, ... +14 */
 	assert_non_null(strstr(text, "\"totals\":{\"in_bytes\":8056,"));
+	free(text);
+}
+
+static void json_record_names_its_delegating_user(void **state)
+{
+	struct linubia_record r = { .uid = 231072, .first_seen_ns = 1, .delegated_by = 1010 };
+	char *text = NULL, line[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	json_record(f, &r, NULL, "alice");
+	json_record(f, &r, NULL, NULL);
+	csv_header(f);
+	csv_record(f, &r, NULL);
+	r.delegated_by = LINUBIA_NOT_DELEGATED;
+	csv_record(f, &r, NULL);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "{\"uid\":231072,\"user\":null,\"unattributed\":false,"
+				     "\"delegated_by\":1010,\"delegated_by_user\":\"alice\","));
+	assert_non_null(strstr(text, "\"delegated_by\":1010,\"delegated_by_user\":null,"));
+	/* CSV: delegated_by is the last column, empty when nobody delegated */
+	assert_non_null(strstr(text, "_packets,delegated_by\n"));
+	snprintf(line, sizeof(line), ",0,1010\n231072,");
+	assert_non_null(strstr(text, line));
+	assert_int_equal(text[strlen(text) - 2], ',');
 	free(text);
 }
 
@@ -184,6 +212,7 @@ int main(void)
 		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(row_order),
 		cmocka_unit_test(json_record_has_every_counter),
+		cmocka_unit_test(json_record_names_its_delegating_user),
 		cmocka_unit_test(names_from_nss),
 	};
 

@@ -62,6 +62,8 @@ static void assert_record_equal(const struct linubia_record *got,
 	assert_int_equal(got->uid, want->uid);
 	assert_int_equal(got->first_seen_ns, want->first_seen_ns);
 	assert_int_equal(got->last_reset_ns, want->last_reset_ns);
+	assert_int_equal(got->delegated_by, want->delegated_by ? want->delegated_by
+							     : LINUBIA_NOT_DELEGATED);
 	for (unsigned int c = 0; c < LINUBIA_COUNTER_COUNT; c++)
 		if (got->counters[c] != want->counters[c])
 			fail_msg("uid %u counter %s: got %llu, expected %llu", want->uid,
@@ -128,6 +130,60 @@ static void record_with_all_counters_zero(void **state)
 	mb_done(&stream, 0);
 	assert_int_equal(parse(&c, &d), LNB_STREAM_END);
 	assert_record_equal(&c.records[0], &r);
+}
+
+static void delegated_by_is_parsed_and_checked(void **state)
+{
+	struct linubia_record r = sample(200001), plain = sample(1010);
+	struct nlmsghdr *nlh;
+	struct collected c;
+	struct lnb_detail d;
+
+	(void)state;
+	r.delegated_by = 1010;
+	setup_stream();
+	mb_record(&stream, LINUBIA_CMD_GET_USER, &r);
+	mb_record(&stream, LINUBIA_CMD_GET_USER, &plain);
+	mb_done(&stream, 0);
+	assert_int_equal(parse(&c, &d), LNB_STREAM_END);
+	assert_int_equal(c.count, 2);
+	assert_int_equal(c.records[0].delegated_by, 1010);
+	assert_int_equal(c.records[1].delegated_by, LINUBIA_NOT_DELEGATED);
+
+	/* delegated by root: 0 is a user like any other */
+	setup_stream();
+	nlh = mb_genl(&stream, LINUBIA_CMD_GET_USER, LINUBIA_GENL_VERSION, NLM_F_MULTI);
+	mnl_attr_put_u32(nlh, LINUBIA_A_UID, 100000);
+	mnl_attr_put_u32(nlh, LINUBIA_A_DELEGATED_BY, 0);
+	mb_put_u64(nlh, LINUBIA_A_FIRST_SEEN_NS, 1);
+	mb_put_u64(nlh, LINUBIA_A_LAST_RESET_NS, 0);
+	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, LINUBIA_A_COUNTERS));
+	mb_end(&stream, nlh);
+	mb_done(&stream, 0);
+	assert_int_equal(parse(&c, &d), LNB_STREAM_END);
+	assert_int_equal(c.records[0].delegated_by, 0);
+
+	/* the "nobody" value, a wrong length, twice: refused */
+	for (int bad = 0; bad < 3; bad++) {
+		setup_stream();
+		nlh = mb_genl(&stream, LINUBIA_CMD_GET_USER, LINUBIA_GENL_VERSION, NLM_F_MULTI);
+		mnl_attr_put_u32(nlh, LINUBIA_A_UID, 100000);
+		if (bad == 0)
+			mnl_attr_put_u32(nlh, LINUBIA_A_DELEGATED_BY, LINUBIA_NOT_DELEGATED);
+		else if (bad == 1)
+			mnl_attr_put_u16(nlh, LINUBIA_A_DELEGATED_BY, 7);
+		else
+			for (int k = 0; k < 2; k++)
+				mnl_attr_put_u32(nlh, LINUBIA_A_DELEGATED_BY, 7);
+		mb_put_u64(nlh, LINUBIA_A_FIRST_SEEN_NS, 1);
+		mb_put_u64(nlh, LINUBIA_A_LAST_RESET_NS, 0);
+		mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, LINUBIA_A_COUNTERS));
+		mb_end(&stream, nlh);
+		mb_done(&stream, 0);
+		assert_int_equal(parse(&c, &d), -LINUBIA_EBADREPLY);
+		assert_detail_has(&d, bad == 0 ? "no user can be" : bad == 1 ? "DELEGATED_BY has 2 bytes"
+							  : "DELEGATED_BY appears twice");
+	}
 }
 
 static void other_sequence_numbers_are_skipped(void **state)
@@ -481,7 +537,8 @@ static int parse_config_msg(const struct nlmsghdr *nlh, void *arg, struct lnb_de
 
 static void stats_valid_and_incomplete(void **state)
 {
-	struct linubia_stats want = { .users = 3, .max_users = 1000 }, got;
+	struct linubia_stats want = { .users = 3, .max_users = 1000, .delegated_users = 7,
+				      .max_delegated = 500 }, got;
 	struct lnb_detail d = { "" };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
@@ -496,6 +553,8 @@ static void stats_valid_and_incomplete(void **state)
 					  &got, &d), LNB_STREAM_END);
 	assert_int_equal(got.users, want.users);
 	assert_int_equal(got.max_users, want.max_users);
+	assert_int_equal(got.delegated_users, want.delegated_users);
+	assert_int_equal(got.max_delegated, want.max_delegated);
 	for (unsigned int i = 0; i < LINUBIA_STAT_COUNT; i++)
 		assert_int_equal(got.values[i], want.values[i]);
 
@@ -503,6 +562,21 @@ static void stats_valid_and_incomplete(void **state)
 	nlh = mb_genl(&stream, LINUBIA_CMD_GET_STATS, LINUBIA_GENL_VERSION, 0);
 	mnl_attr_put_u32(nlh, LINUBIA_A_USERS, 1);
 	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_USERS, 1);
+	nest = mnl_attr_nest_start(nlh, LINUBIA_A_STATS);
+	for (unsigned int i = 0; i < LINUBIA_STAT_COUNT; i++)
+		mnl_attr_put_u64(nlh, LINUBIA_NEST_TYPE(i), 1);
+	mnl_attr_nest_end(nlh, nest);
+	mb_end(&stream, nlh);
+	assert_int_equal(lnb_parse_stream(stream.buf, stream.len, &expect, parse_stats_msg,
+					  &got, &d), -LINUBIA_EBADREPLY);
+	assert_detail_has(&d, "reply lacks attribute DELEGATED_USERS");
+
+	setup_stream();
+	nlh = mb_genl(&stream, LINUBIA_CMD_GET_STATS, LINUBIA_GENL_VERSION, 0);
+	mnl_attr_put_u32(nlh, LINUBIA_A_USERS, 1);
+	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_USERS, 1);
+	mnl_attr_put_u32(nlh, LINUBIA_A_DELEGATED_USERS, 1);
+	mnl_attr_put_u32(nlh, LINUBIA_A_MAX_DELEGATED, 1);
 	nest = mnl_attr_nest_start(nlh, LINUBIA_A_STATS);
 	mnl_attr_put_u64(nlh, LINUBIA_NEST_TYPE(0), 1);	/* only the first stat */
 	mnl_attr_nest_end(nlh, nest);
@@ -519,15 +593,16 @@ static void config_values_are_checked(void **state)
 
 	(void)state;
 	setup_stream();
-	mb_config(&stream, 1, 5000);
+	mb_config(&stream, 1, 5000, 1024);
 	mb_error(&stream, 0, NULL, 1);
 	assert_int_equal(lnb_parse_stream(stream.buf, stream.len, &expect, parse_config_msg,
 					  &got, &d), LNB_STREAM_END);
 	assert_true(got.count_loopback);
 	assert_int_equal(got.max_users, 5000);
+	assert_int_equal(got.max_delegated, 1024);
 
 	setup_stream();
-	mb_config(&stream, 2, 5000);
+	mb_config(&stream, 2, 5000, 1024);
 	assert_int_equal(lnb_parse_stream(stream.buf, stream.len, &expect, parse_config_msg,
 					  &got, &d), -LINUBIA_EBADREPLY);
 	assert_detail_has(&d, "COUNT_LOOPBACK is 2");
@@ -564,6 +639,7 @@ int main(void)
 		cmocka_unit_test(dump_of_three_records),
 		cmocka_unit_test(dump_split_across_reads),
 		cmocka_unit_test(record_with_all_counters_zero),
+		cmocka_unit_test(delegated_by_is_parsed_and_checked),
 		cmocka_unit_test(other_sequence_numbers_are_skipped),
 		cmocka_unit_test(unknown_attributes_and_counters_are_ignored),
 		cmocka_unit_test(short_and_long_uid_are_refused),
