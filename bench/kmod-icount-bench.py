@@ -26,7 +26,8 @@ and cold (made after linubia-flood took every hot block).
 
 Environment: LINUBIA_BENCH_ROUNDS (default 3), LINUBIA_BENCH_CONFIGS and
 LINUBIA_BENCH_WORKLOADS (comma-separated subsets), LINUBIA_BENCH_TCP_BYTES,
-LINUBIA_BENCH_UDP_COUNT.  Prints figures; never fails on them."""
+LINUBIA_BENCH_UDP_COUNT; LINUBIA_BENCH_KOS=NAME=PATH,... adds other builds of
+linubia.ko as configurations (to measure a change against the current one).  Prints figures; never fails on them."""
 import json
 import os
 import re
@@ -146,13 +147,16 @@ class NfNoop(Config):
 
 
 class Module(Config):
-    name = "linubia"
-
-    def __init__(self, label="linubia.ko"):
-        self.label = label
+    """linubia.ko, or another build of it (LINUBIA_BENCH_KOS)."""
+    def __init__(self, label="linubia.ko", name="linubia", ko=None):
+        self.name, self.label, self.ko = name, label, ko
 
     def on(self):
-        lnb.load_module()
+        if self.ko:
+            lnb.run(["modprobe", "-a"] + lnb.DEPS)
+            lnb.run(["insmod", self.ko])
+        else:
+            lnb.load_module()
 
     def off(self):
         lnb.unload_module()
@@ -300,6 +304,10 @@ def main():
                        ColdModule()]
     else:
         all_configs = [Nothing(), Nft(), NfNoop(), Module(), BpfNoop(), Ebpf()]
+    # Other builds of the module, to compare changes in one run: NAME=PATH,...
+    for item in filter(None, os.environ.get("LINUBIA_BENCH_KOS", "").split(",")):
+        name, _, path = item.partition("=")
+        all_configs.append(Module("linubia.ko " + name, name, os.path.abspath(path)))
     names = selected("LINUBIA_BENCH_CONFIGS", [c.name for c in all_configs])
     configs = [c for c in all_configs if c.name in names]
     workloads = selected("LINUBIA_BENCH_WORKLOADS", WORKLOADS)
