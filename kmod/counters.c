@@ -2,8 +2,8 @@
 /*
  * Where a record's amounts live.  Per-CPU counters for every record would
  * cost 256 bytes per user per possible CPU (16 KiB per user on 64 CPUs), so
- * only the first records made get a per-CPU block ("hot", lock-free adds as
- * in nft_counter.c), as many as LNB_HOT_BUDGET holds on this machine; the
+ * only the first records made get a per-CPU block ("hot", lock-free adds:
+ * see lnb_ctr_t), as many as LNB_HOT_BUDGET holds on this machine; the
  * others ("cold") add to shared atomics.  Amounts = cold + all CPU shares.
  *
  * Reset = fetch the amounts, then subtract exactly them from the cold part
@@ -28,18 +28,25 @@ void lnb_pcpu_init(struct lnb_pcpu __percpu *pcpu)
 		u64_stats_init(&per_cpu_ptr(pcpu, cpu)->syncp);
 }
 
-/* The per-packet update; any context.  BHs off: softirq must not interleave. */
+/* The per-packet update; any context. */
 void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
 		  u64 bytes, u64 packets)
 {
 	struct lnb_pcpu __percpu *hot = READ_ONCE(u->hot);
+#if BITS_PER_LONG != 64
 	struct lnb_pcpu *pc;
+#endif
 
 	if (unlikely(!hot)) {
 		atomic64_add(bytes, &u->cold[bytes_counter]);
 		atomic64_add(packets, &u->cold[bytes_counter + 1]);
 		return;
 	}
+#if BITS_PER_LONG == 64
+	this_cpu_add(hot->c[bytes_counter], bytes);
+	this_cpu_add(hot->c[bytes_counter + 1], packets);
+#else
+	/* BHs off: softirq must not interleave with the seqcount writer. */
 	local_bh_disable();
 	pc = this_cpu_ptr(hot);
 	u64_stats_update_begin(&pc->syncp);
@@ -47,6 +54,7 @@ void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
 	u64_stats_add(&pc->c[bytes_counter + 1], packets);
 	u64_stats_update_end(&pc->syncp);
 	local_bh_enable();
+#endif
 }
 
 static void lnb_user_sum(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT])
@@ -66,7 +74,7 @@ static void lnb_user_sum(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT
 		do {
 			start = u64_stats_fetch_begin(&pc->syncp);
 			for (i = 0; i < LINUBIA_COUNTER_COUNT; i++)
-				snap[i] = u64_stats_read(&pc->c[i]);
+				snap[i] = lnb_ctr_read(&pc->c[i]);
 		} while (u64_stats_fetch_retry(&pc->syncp, start));
 		for (i = 0; i < LINUBIA_COUNTER_COUNT; i++)
 			out[i] += snap[i];

@@ -18,10 +18,25 @@ struct net;
 struct cred;
 struct sk_buff;
 
-/* One CPU's share of a hot record's counters (as nft_counter.c). */
+/*
+ * Per-CPU u64 counters, bumped in any context.  On 64-bit, this_cpu_add()
+ * alone is safe against preemption and interrupts (one instruction on x86)
+ * and readers load whole u64s, so adds need neither BHs off nor a seqcount
+ * (as SNMP_ADD_STATS64() in include/net/snmp.h).  On 32-bit, writers run
+ * with BHs off inside the u64_stats seqcount that readers retry on.
+ */
+#if BITS_PER_LONG == 64
+typedef u64 lnb_ctr_t;
+#define lnb_ctr_read(c)		READ_ONCE(*(c))
+#else
+typedef u64_stats_t lnb_ctr_t;
+#define lnb_ctr_read(c)		u64_stats_read(c)
+#endif
+
+/* One CPU's share of a hot record's counters. */
 struct lnb_pcpu {
-	u64_stats_t c[LINUBIA_COUNTER_COUNT];
-	struct u64_stats_sync syncp;
+	lnb_ctr_t c[LINUBIA_COUNTER_COUNT];
+	struct u64_stats_sync syncp;	/* empty on 64-bit */
 };
 
 /* "Not delegated" in lnb_user.delegated_by: no user can own that UID. */

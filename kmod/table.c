@@ -27,8 +27,8 @@
 #define LNB_MAX_USERS_CAP	(1U << 22)
 
 struct lnb_stats_pcpu {
-	u64_stats_t s[LINUBIA_STAT_COUNT];
-	struct u64_stats_sync syncp;
+	lnb_ctr_t s[LINUBIA_STAT_COUNT];
+	struct u64_stats_sync syncp;	/* empty on 64-bit */
 };
 
 static struct {
@@ -223,8 +223,12 @@ void lnb_reset_all(void)
 	mutex_unlock(&tbl.reset_lock);
 }
 
+/* Any context (see lnb_ctr_t). */
 void lnb_stat_add(enum linubia_stat stat, u64 val)
 {
+#if BITS_PER_LONG == 64
+	this_cpu_add(tbl.stats->s[stat], val);
+#else
 	struct lnb_stats_pcpu *st;
 
 	local_bh_disable();
@@ -233,6 +237,7 @@ void lnb_stat_add(enum linubia_stat stat, u64 val)
 	u64_stats_add(&st->s[stat], val);
 	u64_stats_update_end(&st->syncp);
 	local_bh_enable();
+#endif
 }
 
 void lnb_stats_read(u64 out[LINUBIA_STAT_COUNT])
@@ -248,7 +253,7 @@ void lnb_stats_read(u64 out[LINUBIA_STAT_COUNT])
 		do {
 			start = u64_stats_fetch_begin(&st->syncp);
 			for (i = 0; i < LINUBIA_STAT_COUNT; i++)
-				snap[i] = u64_stats_read(&st->s[i]);
+				snap[i] = lnb_ctr_read(&st->s[i]);
 		} while (u64_stats_fetch_retry(&st->syncp, start));
 		for (i = 0; i < LINUBIA_STAT_COUNT; i++)
 			out[i] += snap[i];

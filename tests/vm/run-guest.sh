@@ -5,13 +5,13 @@
 set -eu
 
 usage() {
-	echo "usage: $0 [--kver NAME] [--kroot DIR] [--timeout SECS] [--mem MB] [--out DIR] [--cpus N] [--max-cpus N] -- CMD [ARGS...]" >&2
+	echo "usage: $0 [--kver NAME] [--kroot DIR] [--timeout SECS] [--mem MB] [--out DIR] [--cpus N] [--max-cpus N] [--icount] -- CMD [ARGS...]" >&2
 	exit 2
 }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
-timeout=600 mem=1024 cpus=2 max_cpus="" out=""
+timeout=600 mem=1024 cpus=2 max_cpus="" out="" icount=""
 # The kernel: a scripts/kver.sh name (6.1, 6.12, 6.12-rt or a release)
 # installed below KROOT (default /).
 kver=${KVER:-} kroot=${KROOT:-}
@@ -27,6 +27,8 @@ while [ $# -gt 0 ]; do
 		*) [[ $2 =~ ^[1-9][0-9]*$ ]] || usage; declare "${1#--}=$2" ;;
 		esac
 		shift 2 ;;
+	# Deterministic time: one guest nanosecond per executed instruction.
+	--icount) icount=1; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -104,7 +106,7 @@ say "kernel $KVER${kroot:+ (below $kroot)}, out dir $out"
 out_opt=${out//,/,,}
 repo_opt=${root//,/,,}
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -m "$mem" -smp "$cpus${max_cpus:+,maxcpus=$max_cpus}" \
+	-accel tcg -m "$mem" -smp "$cpus${max_cpus:+,maxcpus=$max_cpus}" ${icount:+-icount shift=0} \
 	-nodefaults -display none -no-reboot -nic none \
 	-chardev "stdio,id=con,signal=off,logfile=$out_opt/console.log" \
 	-serial chardev:con \
