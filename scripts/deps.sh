@@ -17,7 +17,8 @@ pkgs=(
 	snmp snmpd libsnmp-dev smitools
 	libbpf-dev bpftool
 	mrtg libcrypt-des-perl libcrypt-rijndael-perl libdigest-hmac-perl
-	prometheus prometheus-snmp-exporter
+	prometheus prometheus-snmp-exporter prometheus-node-exporter
+	libmicrohttpd-dev zlib1g-dev python3-prometheus-client
 )
 
 missing=()
