@@ -9,6 +9,7 @@
  * names_ttl seconds (new users and renames show up after that) and is
  * shared by the scrapes in flight, freed by the last of them.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,12 @@ static void collector_report(struct collector *c, int err, const char *what)
 		c->last_error[0] = '\0';
 		return;
 	}
-	snprintf(msg, sizeof(msg), "%s: %s%s%s", what, linubia_strerror(err),
+	snprintf(msg, sizeof(msg), "%s: %s%s%s%s", what, linubia_strerror(err),
 		 c->h && linubia_error_detail(c->h)[0] ? ": " : "",
-		 c->h ? linubia_error_detail(c->h) : "");
+		 c->h ? linubia_error_detail(c->h) : "",
+		 err == -EPERM || err == -EACCES ?
+		 " (the kernel module shows every record to CAP_NET_ADMIN; the eBPF backend "
+		 "is root-only today: docs/prometheus.md)" : "");
 	if (strcmp(msg, c->last_error)) {
 		log_error("%s; serving linubia_up 0", msg);
 		snprintf(c->last_error, sizeof(c->last_error), "%s", msg);

@@ -86,3 +86,12 @@ test-prometheus-fuzz: $(PROM_FUZZ) $(PROM_OUT)/fuzz-seeds/.done
 
 TEST_TARGETS += test-prometheus-fuzz
 .PHONY: test-prometheus-fuzz
+
+# End to end, natively over the eBPF backend (root, ~4 min).
+PROM_DEPS := $(EXPORTER) $(LINUBIA) $(BPF_TOOL) $(TRAFFIC)
+
+test-prometheus: $(PROM_DEPS)
+	python3 tests/prometheus/test_prometheus.py
+
+TEST_TARGETS += test-prometheus
+.PHONY: test-prometheus
