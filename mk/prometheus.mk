@@ -95,3 +95,10 @@ test-prometheus: $(PROM_DEPS)
 
 TEST_TARGETS += test-prometheus
 .PHONY: test-prometheus
+
+# The kernel module in the QEMU guest (lean: equality, promtool, privileges).
+test-prometheus-kmod: kmod $(EXPORTER) $(LINUBIA) $(TRAFFIC)
+	$(VM) --timeout 900 -- python3 tests/prometheus/test_prometheus_kmod.py $(PROM_TESTS)
+
+TEST_TARGETS += test-prometheus-kmod
+.PHONY: test-prometheus-kmod
