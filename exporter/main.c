@@ -51,7 +51,8 @@ static const char usage_text[] =
 "  --web.tls-key-file FILE     ... and this PEM private key\n"
 "  --backend kmod|ebpf         the accounting backend (default: the first available)\n"
 "  --numeric                   user label = the UID: no user name lookups (NSS)\n"
-"  --names.ttl SECONDS         ask NSS again for names after this long (default 300)\n"
+"  --names.ttl SECONDS         resolve user names again (in the background) after\n"
+"                              this long (default 300)\n"
 "  --help, --version\n"
 "\n"
 "Reading every user's record needs CAP_NET_ADMIN with the kernel module and root\n"
@@ -269,7 +270,8 @@ int main(int argc, char **argv)
 	}
 	/* A backend not loaded yet is no reason to exit: scrapes say
 	 * linubia_up 0 until it is. */
-	(void)collector_probe(collector);
+	if (!collector_probe(collector))
+		collector_warm(collector);
 	http.telemetry_path = o.path;
 	http.max_requests = (unsigned int)o.max_requests;
 	http.auth = auth;

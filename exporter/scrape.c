@@ -1,36 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * One snapshot per scrape, streamed: the body of 10,000 users is tens of
- * megabytes, so it is never held; the writer produces it 64 KiB at a time
- * and zlib compresses that as libmicrohttpd asks for more.
+ * megabytes, so it is never held.  The writer produces it as libmicrohttpd
+ * asks for more; gzip bodies are a series of gzip members of 1 MiB of text
+ * each (RFC 1952 allows any number; Go's reader in Prometheus, Python's and
+ * zlib's gunzip read them all), compressed by libdeflate, which is about
+ * three times faster than zlib on this text.
  *
  * Everything here runs in libmicrohttpd's single polling thread: the
- * liblinubia handle and the name cache need no locks.  A name cache lives
- * names_ttl seconds (new users and renames show up after that) and is
- * shared by the scrapes in flight, freed by the last of them.
+ * liblinubia handle needs no lock.  User names come from names.c, whose
+ * cache is refreshed in the background.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "log.h"
+#include "names.h"
 #include "scrape.h"
 
-#define SCRAPE_CHUNK (1 << 16)
-
-struct names_ref {
-	struct linubia_names *names;
-	unsigned int refs;
-	struct timespec born;
-};
+#define GZIP_MEMBER (1 << 20)	/* text per gzip member */
 
 struct collector {
 	struct collector_opts opts;
 	struct linubia *h;
-	struct names_ref *names;	/* the current cache */
+	struct names *names;		/* NULL with --numeric */
 	char last_error[512];		/* logged once until it changes */
 };
 
@@ -40,9 +36,12 @@ struct scrape {
 	struct linubia_stats stats;
 	struct names_ref *names;
 	struct om_writer *writer;
-	bool gzip, zdone, wdone;
-	z_stream z;
-	char *plain;		/* writer output not yet compressed */
+	/* gzip: one member at a time */
+	struct libdeflate_compressor *deflater;
+	char *plain, *packed;
+	size_t packed_cap, packed_len, packed_off;
+	unsigned long members;		/* made so far */
+	bool last_member;		/* the one in packed is the last */
 };
 
 /* Backend ----------------------------------------------------------------- */
@@ -119,67 +118,19 @@ static int collector_snapshot(struct collector *c, struct linubia_snapshot **sna
 	return err;
 }
 
-/* User names -------------------------------------------------------------- */
-
-static void names_put(struct names_ref *n)
-{
-	if (n && --n->refs == 0) {
-		linubia_names_free(n->names);
-		free(n);
-	}
-}
-
-static double seconds_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
-/* The current cache (a new one after names_ttl), with a reference for the
- * caller; NULL when out of memory. */
-static struct names_ref *names_get(struct collector *c)
-{
-	struct names_ref *n = c->names;
-
-	if (!n || seconds_since(&n->born) >= c->opts.names_ttl) {
-		n = calloc(1, sizeof(*n));
-		if (!n || !(n->names = linubia_names_new())) {
-			free(n);
-			return NULL;
-		}
-		/* One getpwent() pass names every listed user at once. */
-		(void)linubia_names_preload(n->names);
-		clock_gettime(CLOCK_MONOTONIC, &n->born);
-		n->refs = 1;		/* the collector's */
-		names_put(c->names);
-		c->names = n;
-	}
-	n->refs++;
-	return n;
-}
-
-static const char *scrape_user(void *ctx, uint32_t uid, char buf[LINUBIA_UID_STRLEN])
-{
-	struct scrape *s = ctx;
-
-	if (s->names)
-		return linubia_names_display(s->names->names, uid, buf);
-	if (uid == LINUBIA_UID_UNATTRIBUTED)
-		return "(unattributed)";
-	snprintf(buf, LINUBIA_UID_STRLEN, "%u", uid);
-	return buf;
-}
-
 /* Collector --------------------------------------------------------------- */
 
 struct collector *collector_new(const struct collector_opts *opts)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
-	if (c)
-		c->opts = *opts;
+	if (!c)
+		return NULL;
+	c->opts = *opts;
+	if (!opts->numeric && !(c->names = names_new(opts->names_ttl))) {
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -188,11 +139,33 @@ void collector_free(struct collector *c)
 	if (!c)
 		return;
 	linubia_close(c->h);
-	names_put(c->names);
+	names_free(c->names);
 	free(c);
 }
 
+void collector_warm(struct collector *c)
+{
+	struct linubia_snapshot *snapshot;
+
+	if (c->names && !collector_snapshot(c, &snapshot)) {
+		names_warm(c->names, snapshot);
+		linubia_snapshot_free(snapshot);
+	}
+}
+
 /* Scrape ------------------------------------------------------------------ */
+
+static const char *scrape_user(void *ctx, uint32_t uid, char buf[LINUBIA_UID_STRLEN])
+{
+	struct scrape *s = ctx;
+
+	if (s->names)
+		return names_display(s->names, uid, buf);
+	if (uid == LINUBIA_UID_UNATTRIBUTED)
+		return "(unattributed)";
+	snprintf(buf, LINUBIA_UID_STRLEN, "%u", uid);
+	return buf;
+}
 
 struct scrape *scrape_new(struct collector *c, enum om_format format, bool gzip)
 {
@@ -210,20 +183,21 @@ struct scrape *scrape_new(struct collector *c, enum om_format format, bool gzip)
 		src.backend = linubia_backend_name(c->h);
 		src.all_users = linubia_privileged(c->h) == 1;
 		src.up = true;
-		if (!c->opts.numeric && !(s->names = names_get(c)))
+		if (c->names && !(s->names = names_acquire(c->names, s->snapshot)))
 			goto fail;
 	}
 	s->writer = om_writer_new(format, &src);
 	if (!s->writer)
 		goto fail;
 	if (gzip) {
-		s->plain = malloc(SCRAPE_CHUNK);
-		/* windowBits 15 + 16: a gzip header and trailer; level 1: the
-		 * text is very repetitive, more effort buys little. */
-		if (!s->plain || deflateInit2(&s->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-					      Z_DEFAULT_STRATEGY) != Z_OK)
+		/* level 1: the text is very repetitive, more effort buys little */
+		s->deflater = libdeflate_alloc_compressor(1);
+		s->plain = malloc(GZIP_MEMBER);
+		if (s->deflater)
+			s->packed_cap = libdeflate_gzip_compress_bound(s->deflater, GZIP_MEMBER);
+		s->packed = s->deflater ? malloc(s->packed_cap) : NULL;
+		if (!s->deflater || !s->plain || !s->packed)
 			goto fail;
-		s->gzip = true;
 	}
 	return s;
 fail:
@@ -231,36 +205,53 @@ fail:
 	return NULL;
 }
 
+/* The next gzip member: up to GZIP_MEMBER bytes of text, compressed.  A
+ * short read is the last member; after a full one the text may also have
+ * ended exactly, and then no (empty) member follows. */
+static int scrape_next_member(struct scrape *s)
+{
+	ssize_t n = om_writer_read(s->writer, s->plain, GZIP_MEMBER);
+
+	if (n < 0)
+		return -1;
+	s->packed_len = s->packed_off = 0;
+	s->last_member = n < GZIP_MEMBER;
+	if (n == 0 && s->members)
+		return 0;
+	s->packed_len = libdeflate_gzip_compress(s->deflater, s->plain, (size_t)n, s->packed,
+						 s->packed_cap);
+	s->members++;
+	return s->packed_len ? 0 : -1;
+}
+
 static ssize_t scrape_read_gzip(struct scrape *s, char *buf, size_t max)
 {
-	s->z.next_out = (Bytef *)buf;
-	s->z.avail_out = (uInt)(max > UINT32_MAX ? UINT32_MAX : max);
-	while (s->z.avail_out > 0 && !s->zdone) {
-		int rc;
+	size_t out = 0;
 
-		if (s->z.avail_in == 0 && !s->wdone) {
-			ssize_t n = om_writer_read(s->writer, s->plain, SCRAPE_CHUNK);
+	while (out < max) {
+		size_t n = s->packed_len - s->packed_off;
 
-			if (n < 0)
+		if (n == 0) {
+			if (s->last_member)
+				break;
+			if (scrape_next_member(s))
 				return -1;
-			s->wdone = n == 0;
-			s->z.next_in = (Bytef *)s->plain;
-			s->z.avail_in = (uInt)n;
+			continue;
 		}
-		rc = deflate(&s->z, s->wdone ? Z_FINISH : Z_NO_FLUSH);
-		if (rc == Z_STREAM_END)
-			s->zdone = true;
-		else if (rc != Z_OK && rc != Z_BUF_ERROR)
-			return -1;
+		if (n > max - out)
+			n = max - out;
+		memcpy(buf + out, s->packed + s->packed_off, n);
+		s->packed_off += n;
+		out += n;
 	}
-	return (ssize_t)((char *)s->z.next_out - buf);
+	return (ssize_t)out;
 }
 
 ssize_t scrape_read(struct scrape *s, char *buf, size_t max)
 {
 	ssize_t n;
 
-	if (s->gzip)
+	if (s->deflater)
 		return scrape_read_gzip(s, buf, max);
 	n = om_writer_read(s->writer, buf, max);
 	return n < 0 ? -1 : n;
@@ -270,11 +261,13 @@ void scrape_free(struct scrape *s)
 {
 	if (!s)
 		return;
-	if (s->gzip)
-		deflateEnd(&s->z);
+	if (s->deflater)
+		libdeflate_free_compressor(s->deflater);
 	free(s->plain);
+	free(s->packed);
 	om_writer_free(s->writer);
-	names_put(s->names);
+	if (s->names)
+		names_release(s->c->names, s->names);
 	linubia_snapshot_free(s->snapshot);
 	free(s);
 }

@@ -16,7 +16,7 @@
 struct collector_opts {
 	const char *backend;	/* NULL: the first available */
 	bool numeric;		/* user label = the UID, no NSS lookups */
-	unsigned int names_ttl;	/* seconds before NSS is asked again */
+	unsigned int names_ttl;	/* seconds between background name refreshes */
 };
 
 struct collector;
@@ -26,6 +26,8 @@ struct collector *collector_new(const struct collector_opts *opts);
 void collector_free(struct collector *c);
 /* Open the backend now: 0, or the error (also logged). */
 int collector_probe(struct collector *c);
+/* Start resolving the current users' names in the background. */
+void collector_warm(struct collector *c);
 
 /* A scrape in format, snapshot taken now; NULL when out of memory.  If the
  * backend cannot be read, the scrape serves linubia_up 0. */

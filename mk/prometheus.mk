@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Prometheus without SNMP: linubia-exporter (exporter/) and the textfile
 # output of `linubia show --format prometheus` (tools/format-openmetrics.c).
-#   build/bin/linubia-exporter  libmicrohttpd + zlib + libcrypt, static liblinubia
+#   build/bin/linubia-exporter  libmicrohttpd + libdeflate + libcrypt, static liblinubia
 #   test-prometheus-unit  cmocka under valgrind: exposition writer, negotiation,
 #                         auth file, listen addresses
 #   test-prometheus-fuzz  libFuzzer on the Accept/Accept-Encoding and auth-file
@@ -23,7 +23,7 @@ EXPORTER_CORE := exporter/negotiate.c exporter/auth.c exporter/listen.c $(EXPORT
 EXPORTER_OBJS := $(patsubst exporter/%.c,$(EXPORTER_OBJDIR)/%.o,$(EXPORTER_SRCS)) \
 	$(patsubst tools/%.c,$(EXPORTER_OBJDIR)/tools-%.o,$(EXPORTER_SHARED))
 EXPORTER_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -Itools -Iexporter -pthread -MMD -MP
-EXPORTER_LIBS := -lmicrohttpd -lz -lcrypt
+EXPORTER_LIBS := -lmicrohttpd -ldeflate -lcrypt
 PROM_OUT := $(BUILD)/prometheus
 PROM_FUZZ_SECONDS ?= 30
 PROM_TESTS ?=
@@ -88,7 +88,7 @@ TEST_TARGETS += test-prometheus-fuzz
 .PHONY: test-prometheus-fuzz
 
 # End to end, natively over the eBPF backend (root, ~4 min).
-PROM_DEPS := $(EXPORTER) $(LINUBIA) $(BPF_TOOL) $(TRAFFIC)
+PROM_DEPS := $(EXPORTER) $(LINUBIA) $(BPF_TOOL) $(TRAFFIC) $(BIN)/lib-snapshot-uids
 
 test-prometheus: $(PROM_DEPS)
 	python3 tests/prometheus/test_prometheus.py
@@ -102,3 +102,24 @@ test-prometheus-kmod: kmod $(EXPORTER) $(LINUBIA) $(TRAFFIC)
 
 TEST_TARGETS += test-prometheus-kmod
 .PHONY: test-prometheus-kmod
+
+# Figures for docs/benchmarks.md (natively, eBPF backend, root; ~15 min).
+bench-prometheus: $(EXPORTER) $(LINUBIA) $(AGENTX) $(BPF_TOOL) $(BIN)/lib-snapshot-uids
+	bench/prometheus-bench.sh
+
+BENCH_TARGETS += bench-prometheus
+.PHONY: bench-prometheus
+
+# The exposition writer alone (no backend, no root): text / OpenMetrics,
+# plain / gzip, 10,000 and 100,000 synthetic records.
+PROM_WRITER_BENCH := $(PROM_OUT)/prometheus-writer-bench
+$(PROM_WRITER_BENCH): bench/prometheus-writer-bench.c $(EXPORTER_SHARED) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(EXPORTER_CFLAGS) -Ilib -o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS) -ldeflate
+
+bench-prometheus-writer: $(PROM_WRITER_BENCH)
+	$< 10000 9
+	$< 100000 3
+
+BENCH_TARGETS += bench-prometheus-writer
+.PHONY: bench-prometheus-writer

@@ -43,6 +43,7 @@ OM_CHECK = os.path.join(HERE, "om_check.py")
 EXPORTER_PORT, NODE_PORT, PROM_PORT, NONROOT_PORT = 19270, 19272, 19273, 19274
 PAIR_N = 210
 A, B, C = 43301, 43302, 43303          # C has no passwd entry
+CROWD, CROWD_N = 43400, 400             # more records: bodies > 1 MiB, several gzip members
 NAMES = {A: "lnbpa", B: "lnbpb"}
 OWN = (A, B, C)
 PROM_USER, PROM_PASS = "prometheus", "lnb-prom-pass"
@@ -123,6 +124,18 @@ def expect_user_equals_json(parsed, uid, doc, what):
     lnb.expect_eq(got, want, "%s: the 32 counters of uid %d vs show --json" % (what, uid))
 
 
+def gzip_members(body):
+    """How many gzip members body holds (each is a complete gzip stream)."""
+    import zlib
+    n = 0
+    while body:
+        d = zlib.decompressobj(31)
+        d.decompress(body)
+        lnb.expect(d.eof, "a truncated gzip member")
+        body, n = d.unused_data, n + 1
+    return n
+
+
 def show_json():
     return json.loads(backends.cli("show", "--json", "--numeric").stdout)
 
@@ -200,8 +213,17 @@ def three_users_with_records(st):
     lnb.pair_flow(p, "udp", 6, B, C, "--count", "4", "--size", "200")
     lnb.pair_flow(p, "tcp", 4, C, A, "--bytes", "20000")
     p.wait_quiet(still=1.0)
+    backends.cli("config", "count_loopback=on")
+    try:
+        lnb.run([os.path.join(REPO, "build", "bin", "lib-snapshot-uids"), str(CROWD),
+                 str(CROWD_N)])
+    finally:
+        backends.cli("config", "count_loopback=off")  # the scrapes go over loopback
     doc = show_json()
-    lnb.expect(set(OWN) <= {u["uid"] for u in doc["users"]}, "records of %s" % (OWN,))
+    uids = {u["uid"] for u in doc["users"]}
+    lnb.expect(set(OWN) <= uids, "records of %s" % (OWN,))
+    lnb.expect(len(uids & set(range(CROWD, CROWD + CROWD_N))) >= CROWD_N * 0.95,
+               "records of the %d extra users" % CROWD_N)
 
 
 @step
@@ -281,11 +303,14 @@ def negotiation_gzip_and_methods(st):
                    "gzip asked: status %d, Content-Encoding %r" % (status,
                                                                    hdrs.get("Content-Encoding")))
         plain = gzip.decompress(body).decode()
+        members = gzip_members(body)
+        lnb.expect(members == (len(plain) + 2 ** 20 - 1) // 2 ** 20 and members >= 2,
+                   "%d gzip members for %d bytes of text (one per MiB)" % (members, len(plain)))
         parsed, doc = prom.parse(plain), show_json()
         for uid in OWN:
             expect_user_equals_json(parsed, uid, doc, "gzip body")
-        print("  gzip (%s): %d bytes for %d" % ("OpenMetrics" if accept else "text", len(body),
-                                               len(plain)), flush=True)
+        print("  gzip (%s): %d bytes in %d members for %d" % (
+            "OpenMetrics" if accept else "text", len(body), members, len(plain)), flush=True)
         lnb.expect(plain.endswith("# EOF\n") == bool(accept), "# EOF only in OpenMetrics")
     status, hdrs, _ = fetch(exporter_url(), {"Accept-Encoding": "gzip;q=0"}, st=st)
     lnb.expect(hdrs.get("Content-Encoding") is None, "gzip;q=0 still compressed")
