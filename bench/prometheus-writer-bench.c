@@ -3,15 +3,17 @@
  * The exposition writer alone, without a backend or HTTP: a snapshot of N
  * synthetic records (two non-zero counters each, like one datagram per
  * user) written in the text format and OpenMetrics, plain and gzipped as
- * linubia-exporter does it (libdeflate level 1, one gzip member per MiB of
- * text).  No backend, no HTTP, no root.  Prints the median of ROUNDS.
+ * linubia-exporter does it (ISA-L igzip level 1, streaming), and through
+ * zlib level 1 for comparison.  No backend, no HTTP, no root.  Prints the
+ * median of ROUNDS.
  * Usage: prometheus-writer-bench N ROUNDS
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <libdeflate.h>
+#include <isa-l/igzip_lib.h>
+#include <zlib.h>
 
 #include "format-openmetrics.h"
 #include "internal.h"
@@ -40,30 +42,62 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-#define MEMBER (1 << 20)
+#define CHUNK (1 << 16)
 
-/* One full exposition; returns the bytes produced (compressed if gz). */
-static size_t expose(enum om_format f, const struct om_source *src, bool gz)
+enum packer { PLAIN, ISAL, ZLIB };
+static const char *const packer_names[] = { "plain", "igzip", "zlib" };
+
+/* One full exposition; returns the bytes produced (compressed unless PLAIN). */
+static size_t expose(enum om_format f, const struct om_source *src, enum packer how)
 {
-	static char plain[MEMBER], packed[2 * MEMBER];
-	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+	static char plain[CHUNK];
+	static uint8_t out[CHUNK], level_buf[ISAL_DEF_LVL1_DEFAULT];
+	static struct isal_zstream iz;
 	struct om_writer *w = om_writer_new(f, src);
+	z_stream z = { 0 };
 	size_t total = 0;
 	ssize_t n;
 
-	if (!w || !c || libdeflate_gzip_compress_bound(c, MEMBER) > sizeof(packed))
+	if (!w)
 		exit(1);
-	while ((n = om_writer_read(w, plain, MEMBER)) > 0) {
-		size_t z = gz ? libdeflate_gzip_compress(c, plain, (size_t)n, packed,
-							 sizeof(packed)) : (size_t)n;
-
-		if (!z)
+	isal_deflate_init(&iz);
+	iz.gzip_flag = IGZIP_GZIP;
+	iz.level = 1;
+	iz.level_buf = level_buf;
+	iz.level_buf_size = sizeof(level_buf);
+	if (how == ZLIB && deflateInit2(&z, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		exit(1);
+	do {
+		n = om_writer_read(w, plain, CHUNK);
+		if (n < 0)
 			exit(1);
-		total += z;
-	}
-	if (n < 0)
-		exit(1);
-	libdeflate_free_compressor(c);
+		if (how == PLAIN) {
+			total += (size_t)n;
+		} else if (how == ISAL) {
+			iz.next_in = (uint8_t *)plain;
+			iz.avail_in = (uint32_t)n;
+			iz.end_of_stream = n < CHUNK;
+			do {
+				iz.next_out = out;
+				iz.avail_out = sizeof(out);
+				if (isal_deflate(&iz) != COMP_OK)
+					exit(1);
+				total += sizeof(out) - iz.avail_out;
+			} while (iz.avail_out == 0 ||
+				 (iz.end_of_stream && iz.internal_state.state != ZSTATE_END));
+		} else {
+			z.next_in = (Bytef *)plain;
+			z.avail_in = (uInt)n;
+			do {
+				z.next_out = out;
+				z.avail_out = sizeof(out);
+				deflate(&z, n < CHUNK ? Z_FINISH : Z_NO_FLUSH);
+				total += sizeof(out) - z.avail_out;
+			} while (z.avail_out == 0);
+		}
+	} while (n == CHUNK);
+	if (how == ZLIB)
+		deflateEnd(&z);
 	om_writer_free(w);
 	return total;
 }
@@ -92,7 +126,7 @@ int main(int argc, char **argv)
 	if (lnb_snapshot_finish(s, &d))
 		return 1;
 	for (int f = OM_TEXT; f <= OM_OPENMETRICS; f++) {
-		for (int gz = 0; gz <= 1; gz++) {
+		for (int how = PLAIN; how <= ZLIB; how++) {
 			struct om_source src = { .snapshot = s, .stats = &st, .backend = "ebpf",
 						 .all_users = true, .up = true, .user_name = numeric };
 			double *t = calloc(rounds, sizeof(*t));
@@ -101,12 +135,12 @@ int main(int argc, char **argv)
 			for (unsigned long k = 0; k < rounds; k++) {
 				double t0 = now_ms();
 
-				bytes = expose((enum om_format)f, &src, gz);
+				bytes = expose((enum om_format)f, &src, (enum packer)how);
 				t[k] = now_ms() - t0;
 			}
 			qsort(t, rounds, sizeof(*t), cmp);
 			printf("%lu records, %-11s %-5s %8.1f ms median (min %.1f) %11zu bytes\n", n,
-			       f == OM_TEXT ? "text" : "OpenMetrics", gz ? "gzip" : "plain",
+			       f == OM_TEXT ? "text" : "OpenMetrics", packer_names[how],
 			       t[rounds / 2], t[0], bytes);
 			free(t);
 		}

@@ -2,10 +2,9 @@
 /*
  * One snapshot per scrape, streamed: the body of 10,000 users is tens of
  * megabytes, so it is never held.  The writer produces it as libmicrohttpd
- * asks for more; gzip bodies are a series of gzip members of 1 MiB of text
- * each (RFC 1952 allows any number; Go's reader in Prometheus, Python's and
- * zlib's gunzip read them all), compressed by libdeflate, which is about
- * three times faster than zlib on this text.
+ * asks for more, and gzip bodies are compressed on the fly by ISA-L's igzip
+ * (one gzip stream; level 1 compresses this text about as well as zlib's
+ * level 1, several times faster: docs/benchmarks.md).
  *
  * Everything here runs in libmicrohttpd's single polling thread: the
  * liblinubia handle needs no lock.  User names come from names.c, whose
@@ -15,13 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libdeflate.h>
+#include <isa-l/igzip_lib.h>
 
 #include "log.h"
 #include "names.h"
 #include "scrape.h"
 
-#define GZIP_MEMBER (1 << 20)	/* text per gzip member */
+#define PLAIN_CHUNK (1 << 16)	/* text handed to the compressor at a time */
 
 struct collector {
 	struct collector_opts opts;
@@ -36,12 +35,10 @@ struct scrape {
 	struct linubia_stats stats;
 	struct names_ref *names;
 	struct om_writer *writer;
-	/* gzip: one member at a time */
-	struct libdeflate_compressor *deflater;
-	char *plain, *packed;
-	size_t packed_cap, packed_len, packed_off;
-	unsigned long members;		/* made so far */
-	bool last_member;		/* the one in packed is the last */
+	/* gzip */
+	struct isal_zstream *z;
+	uint8_t *level_buf;
+	char *plain;			/* text the compressor has not taken yet */
 };
 
 /* Backend ----------------------------------------------------------------- */
@@ -190,14 +187,16 @@ struct scrape *scrape_new(struct collector *c, enum om_format format, bool gzip)
 	if (!s->writer)
 		goto fail;
 	if (gzip) {
-		/* level 1: the text is very repetitive, more effort buys little */
-		s->deflater = libdeflate_alloc_compressor(1);
-		s->plain = malloc(GZIP_MEMBER);
-		if (s->deflater)
-			s->packed_cap = libdeflate_gzip_compress_bound(s->deflater, GZIP_MEMBER);
-		s->packed = s->deflater ? malloc(s->packed_cap) : NULL;
-		if (!s->deflater || !s->plain || !s->packed)
+		s->z = malloc(sizeof(*s->z));
+		s->level_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
+		s->plain = malloc(PLAIN_CHUNK);
+		if (!s->z || !s->level_buf || !s->plain)
 			goto fail;
+		isal_deflate_init(s->z);
+		s->z->gzip_flag = IGZIP_GZIP;
+		s->z->level = 1;
+		s->z->level_buf = s->level_buf;
+		s->z->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
 	}
 	return s;
 fail:
@@ -205,53 +204,34 @@ fail:
 	return NULL;
 }
 
-/* The next gzip member: up to GZIP_MEMBER bytes of text, compressed.  A
- * short read is the last member; after a full one the text may also have
- * ended exactly, and then no (empty) member follows. */
-static int scrape_next_member(struct scrape *s)
-{
-	ssize_t n = om_writer_read(s->writer, s->plain, GZIP_MEMBER);
-
-	if (n < 0)
-		return -1;
-	s->packed_len = s->packed_off = 0;
-	s->last_member = n < GZIP_MEMBER;
-	if (n == 0 && s->members)
-		return 0;
-	s->packed_len = libdeflate_gzip_compress(s->deflater, s->plain, (size_t)n, s->packed,
-						 s->packed_cap);
-	s->members++;
-	return s->packed_len ? 0 : -1;
-}
-
 static ssize_t scrape_read_gzip(struct scrape *s, char *buf, size_t max)
 {
-	size_t out = 0;
+	struct isal_zstream *z = s->z;
 
-	while (out < max) {
-		size_t n = s->packed_len - s->packed_off;
+	z->next_out = (uint8_t *)buf;
+	z->avail_out = (uint32_t)(max > UINT32_MAX ? UINT32_MAX : max);
+	while (z->avail_out > 0 && z->internal_state.state != ZSTATE_END) {
+		if (z->avail_in == 0 && !z->end_of_stream) {
+			/* The writer fills the chunk unless the text ends. */
+			ssize_t n = om_writer_read(s->writer, s->plain, PLAIN_CHUNK);
 
-		if (n == 0) {
-			if (s->last_member)
-				break;
-			if (scrape_next_member(s))
+			if (n < 0)
 				return -1;
-			continue;
+			z->next_in = (uint8_t *)s->plain;
+			z->avail_in = (uint32_t)n;
+			z->end_of_stream = n < PLAIN_CHUNK;
 		}
-		if (n > max - out)
-			n = max - out;
-		memcpy(buf + out, s->packed + s->packed_off, n);
-		s->packed_off += n;
-		out += n;
+		if (isal_deflate(z) != COMP_OK)
+			return -1;
 	}
-	return (ssize_t)out;
+	return (ssize_t)((char *)z->next_out - buf);
 }
 
 ssize_t scrape_read(struct scrape *s, char *buf, size_t max)
 {
 	ssize_t n;
 
-	if (s->deflater)
+	if (s->z)
 		return scrape_read_gzip(s, buf, max);
 	n = om_writer_read(s->writer, buf, max);
 	return n < 0 ? -1 : n;
@@ -261,10 +241,9 @@ void scrape_free(struct scrape *s)
 {
 	if (!s)
 		return;
-	if (s->deflater)
-		libdeflate_free_compressor(s->deflater);
+	free(s->z);
+	free(s->level_buf);
 	free(s->plain);
-	free(s->packed);
 	om_writer_free(s->writer);
 	if (s->names)
 		names_release(s->c->names, s->names);

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Prometheus without SNMP: linubia-exporter (exporter/) and the textfile
 # output of `linubia show --format prometheus` (tools/format-openmetrics.c).
-#   build/bin/linubia-exporter  libmicrohttpd + libdeflate + libcrypt, static liblinubia
+#   build/bin/linubia-exporter  libmicrohttpd + ISA-L (igzip) + libcrypt, static liblinubia
 #   test-prometheus-unit  cmocka under valgrind: exposition writer, negotiation,
 #                         auth file, listen addresses
 #   test-prometheus-fuzz  libFuzzer on the Accept/Accept-Encoding and auth-file
@@ -23,7 +23,7 @@ EXPORTER_CORE := exporter/negotiate.c exporter/auth.c exporter/listen.c $(EXPORT
 EXPORTER_OBJS := $(patsubst exporter/%.c,$(EXPORTER_OBJDIR)/%.o,$(EXPORTER_SRCS)) \
 	$(patsubst tools/%.c,$(EXPORTER_OBJDIR)/tools-%.o,$(EXPORTER_SHARED))
 EXPORTER_CFLAGS := $(USER_CFLAGS) $(LNB_INCLUDES) -Itools -Iexporter -pthread -MMD -MP
-EXPORTER_LIBS := -lmicrohttpd -ldeflate -lcrypt
+EXPORTER_LIBS := -lmicrohttpd -lisal -lcrypt
 PROM_OUT := $(BUILD)/prometheus
 PROM_FUZZ_SECONDS ?= 30
 PROM_TESTS ?=
@@ -115,7 +115,7 @@ BENCH_TARGETS += bench-prometheus
 PROM_WRITER_BENCH := $(PROM_OUT)/prometheus-writer-bench
 $(PROM_WRITER_BENCH): bench/prometheus-writer-bench.c $(EXPORTER_SHARED) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(EXPORTER_CFLAGS) -Ilib -o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS) -ldeflate
+	$(CC) $(EXPORTER_CFLAGS) -Ilib -o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS) -lisal -lz
 
 bench-prometheus-writer: $(PROM_WRITER_BENCH)
 	$< 10000 9

@@ -18,7 +18,7 @@ pkgs=(
 	libbpf-dev bpftool
 	mrtg libcrypt-des-perl libcrypt-rijndael-perl libdigest-hmac-perl
 	prometheus prometheus-snmp-exporter prometheus-node-exporter
-	libmicrohttpd-dev libdeflate-dev python3-prometheus-client
+	libmicrohttpd-dev libisal-dev zlib1g-dev python3-prometheus-client
 )
 
 missing=()
