@@ -40,7 +40,7 @@ LINUBIA = backends.LINUBIA
 TEXTFILE = os.path.join(REPO, "conf", "prometheus", "linubia-textfile")
 SCRAPE_YML = os.path.join(REPO, "conf", "prometheus", "linubia-exporter.yml")
 OM_CHECK = os.path.join(HERE, "om_check.py")
-EXPORTER_PORT, NODE_PORT, PROM_PORT, NONROOT_PORT = 19270, 19272, 19273, 19274
+EXPORTER_PORT, NODE_PORT, PROM_PORT, NONROOT_PORT, VALGRIND_PORT = 19270, 19272, 19273, 19274, 19276
 PAIR_N = 210
 A, B, C = 43301, 43302, 43303          # C has no passwd entry
 CROWD, CROWD_N = 43400, 400             # more records: bodies of several MiB
@@ -545,6 +545,35 @@ def gzip_with_many_users(st):
     lnb.expect(p.returncode == 0 and p.stdout.endswith(b"\nlinubia_up 1\n"),
                "curl --compressed: exit %d, %d bytes, ends %r"
                % (p.returncode, len(p.stdout), p.stdout[-40:]))
+
+
+@step
+def exporter_under_valgrind(st):
+    """Every kind of request once, then SIGTERM: no leak, no memory error
+    (the scrape state, the name cache and its refresher thread, auth, TLS)."""
+    log = os.path.join(st["dir"], "valgrind.log")
+    key = os.path.join(st["dir"], "key.pem")
+    s = prom.Service(["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                      "--errors-for-leak-kinds=definite,indirect,possible",
+                      EXPORTER, "--web.listen-address=127.0.0.1:%d" % VALGRIND_PORT,
+                      "--web.auth-file=" + st["users"], "--web.tls-cert-file=" + st["cert"],
+                      "--web.tls-key-file=" + key, "--names.ttl=0"], log)
+    url = "https://127.0.0.1:%d" % VALGRIND_PORT
+    lnb.wait_for(lambda: subprocess.run(["ss", "-Hltn", "sport = :%d" % VALGRIND_PORT],
+                                        stdout=subprocess.PIPE, text=True).stdout.strip() != "",
+                 "the exporter under valgrind listening", 120)
+    for headers in ({}, {"Accept": ACCEPT_PROMETHEUS}, {"Accept-Encoding": "gzip"},
+                    {"Accept": ACCEPT_PROMETHEUS, "Accept-Encoding": "gzip"}):
+        status, hdrs, body = fetch(url + "/metrics", headers, st=st)
+        lnb.expect_eq(status, 200, "under valgrind, %r" % headers)
+    lnb.expect_eq(fetch(url + "/metrics", auth=False, st=st)[0], 401, "under valgrind, 401")
+    lnb.expect_eq(fetch(url + "/x", st=st)[0], 404, "under valgrind, 404")
+    s.proc.send_signal(signal.SIGTERM)
+    rc = s.proc.wait(timeout=300)
+    s.proc = None
+    text = open(log).read()
+    lnb.expect(rc == 0 and "==" not in text.replace("linubia-exporter", ""),
+               "valgrind: exit %d: %s" % (rc, text[-2000:]))
 
 
 @step
