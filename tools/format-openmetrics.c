@@ -48,6 +48,9 @@ static const struct om_stat_help {
 		"(no early demux): a cost indicator." },
 	{ "table_full_bytes", "IP bytes charged to the unattributed record because the "
 		"record table was full (see linubia_records_limit)." },
+	{ "delegated_over_bound", "Packets of delegated UIDs (rootless containers, subordinate "
+		"UIDs) charged to their delegating user, who already had max_delegated such "
+		"records." },
 };
 
 struct om_buf {
