@@ -187,7 +187,9 @@ struct scrape *scrape_new(struct collector *c, enum om_format format, bool gzip)
 	if (!s->writer)
 		goto fail;
 	if (gzip) {
-		s->z = malloc(sizeof(*s->z));
+		/* zeroed: isal_deflate_init() leaves fields it does not use at
+		 * level 0 alone, and level 1 reads them */
+		s->z = calloc(1, sizeof(*s->z));
 		s->level_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
 		s->plain = malloc(PLAIN_CHUNK);
 		if (!s->z || !s->level_buf || !s->plain)
