@@ -52,7 +52,7 @@ have() {
 }
 grow_to() {
 	"$bin/linubia" config count_loopback=on
-	for pass in 1 2 3; do
+	for _ in 1 2 3; do
 		"$bin/lib-snapshot-uids" $first "$1"
 		[ "$(have "$1")" = "$1" ] && break
 	done
@@ -61,7 +61,7 @@ grow_to() {
 
 "$bin/linubia-exporter" --web.no-auth --web.listen-address=127.0.0.1:$eport 2>"$dir/exporter.log" &
 exporter=$!
-pids+=($exporter)
+pids+=("$exporter")
 
 # snmpd + subagent + snmp_exporter with the shipped snmp.yml (its community).
 mkdir -p "$dir/persist" "$dir/client"
@@ -73,7 +73,7 @@ dontLogTCPWrappersConnects yes
 rocommunity CHANGE-ME-ro 127.0.0.1
 CONF
 printf 'cache_period 60\nping_interval 5\n' >"$dir/agentx.conf"
-SNMP_PERSISTENT_DIR=$dir/persist MIBS= MIBDIRS=$dir/client snmpd -f -Lf "$dir/snmpd.log" -C \
+SNMP_PERSISTENT_DIR=$dir/persist MIBS="" MIBDIRS=$dir/client snmpd -f -Lf "$dir/snmpd.log" -C \
 	-c "$dir/snmpd.conf" -p "$dir/snmpd.pid" -I -smux &
 pids+=($!)
 "$bin/linubia-agentx" -f -x "$dir/agentx.sock" -c "$dir/agentx.conf" -Lf "$dir/agent.log" &
@@ -119,7 +119,7 @@ for n in $sizes; do
 	"$bin/linubia-exporter" --web.no-auth --web.listen-address=127.0.0.1:$eport \
 		2>>"$dir/exporter.log" &
 	exporter=$!
-	pids+=($exporter)
+	pids+=("$exporter")
 	until curl -sf -o /dev/null http://127.0.0.1:$eport/; do sleep 0.1; done
 	scrape "$url" | awk '{ printf "  %-34s %9.1f ms  %12d bytes  (first scrape: NSS asked per UID)\n", "exporter, text", $1 * 1000, $2 }'
 	rounds "exporter, text" "$url"
