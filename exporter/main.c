@@ -209,28 +209,33 @@ static void free_secret(char *text)
 	}
 }
 
-/* Serve until SIGTERM or SIGINT: the signals are blocked before the HTTP
- * thread starts (it inherits the mask) and taken here with sigwait(). */
-static int serve(const struct options *o, struct http_opts *http)
+/* SIGTERM and SIGINT blocked before any thread starts (threads inherit the
+ * mask), so only serve()'s sigwait() takes them. */
+static int block_stop_signals(sigset_t *stop)
+{
+	sigemptyset(stop);
+	sigaddset(stop, SIGTERM);
+	sigaddset(stop, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, stop, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_error("set up signals: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Serve until SIGTERM or SIGINT. */
+static int serve(const struct options *o, struct http_opts *http, sigset_t *stop)
 {
 	struct http_server *server;
-	sigset_t stop;
 	int sig = 0;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-		log_error("set up signals: %s", strerror(errno));
-		return EXIT_FAILURE;
-	}
 	server = http_start(http);
 	if (!server)
 		return EXIT_FAILURE;
 	log_info("listening on %s%s, metrics at %s (%s)", o->listen,
 		 o->tls_cert ? " (HTTPS)" : "", o->path,
 		 o->auth_file ? "basic authentication" : "no authentication");
-	while (sigwait(&stop, &sig) == EINTR)
+	while (sigwait(stop, &sig) == EINTR)
 		;
 	log_info("stopping (signal %d)", sig);
 	http_stop(server);
@@ -246,15 +251,22 @@ int main(int argc, char **argv)
 	char err[AUTH_ERR_LEN > LISTEN_ERR_LEN ? AUTH_ERR_LEN : LISTEN_ERR_LEN];
 	int ret = EXIT_FAILURE;
 	struct options o;
+	struct stat st;
+	sigset_t stop;
 
 	ret = parse_options(argc, argv, &o);
 	if (ret)
 		return ret == EXIT_DONE ? EXIT_SUCCESS : ret;
 	ret = EXIT_FAILURE;
+	if (block_stop_signals(&stop))
+		return ret;
 	if (o.auth_file && auth_load(o.auth_file, &auth, err)) {
 		log_error("--web.auth-file %s: %s (fix the file)", o.auth_file, err);
 		goto out;
 	}
+	if (o.auth_file && !stat(o.auth_file, &st) && (st.st_mode & S_IROTH))
+		log_info("warning: every user can read %s (chmod o-r it): the hashes can be "
+			 "attacked offline", o.auth_file);
 	if (o.tls_cert && (!(cert = read_pem(o.tls_cert, "certificate")) ||
 			   !(key = read_pem(o.tls_key, "key"))))
 		goto out;
@@ -278,7 +290,7 @@ int main(int argc, char **argv)
 	http.tls_cert_pem = cert;
 	http.tls_key_pem = key;
 	http.collector = collector;
-	ret = serve(&o, &http);
+	ret = serve(&o, &http, &stop);
 	http.listen_fd = -1;	/* libmicrohttpd owns it once started */
 out:
 	if (http.listen_fd >= 0)

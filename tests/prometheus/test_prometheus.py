@@ -276,6 +276,19 @@ def promtool_and_openmetrics_parser(st):
         doc = show_json()
         for uid in OWN:
             expect_user_equals_json(parsed, uid, doc, "show --format " + fmt)
+    # the short forms, and bad command lines (exit 2, a message, no output)
+    lnb.expect(backends.cli("show", "--openmetrics", "--numeric").stdout.endswith("# EOF\n")
+               and "# EOF" not in backends.cli("show", "--prometheus", "--numeric").stdout,
+               "--openmetrics / --prometheus")
+    for args, msg in ((["--format", "yaml"], "--format yaml: unknown format"),
+                      (["--format", "prometheus", "--sort", "bytes"],
+                       "--sort bytes: the prometheus format is always in UID order")):
+        p = backends.cli("show", *args, check=False)
+        lnb.expect(p.returncode == 2 and msg in p.stderr and not p.stdout,
+                   "linubia show %s: exit %d, %r" % (" ".join(args), p.returncode, p.stderr))
+    one = prom.parse(backends.cli("show", "--uid", A, "--format", "prometheus").stdout)
+    lnb.expect_eq({dict(lab)["uid"] for (name, lab) in one if name.startswith("linubia_user")},
+                  {str(A)}, "show --uid %d --format prometheus" % A)
 
 
 @step
