@@ -20,9 +20,10 @@ pkgs=(
 	snmp snmpd libsnmp-dev smitools
 	libbpf-dev bpftool
 	mrtg libcrypt-des-perl libcrypt-rijndael-perl libdigest-hmac-perl
-	prometheus prometheus-snmp-exporter
+	prometheus prometheus-snmp-exporter prometheus-node-exporter
 	freediameterd libfreediameter-dev freediameter-extensions
 	postgresql-15 postgresql-client-15 libpq-dev cmake bison flex dpkg-dev tshark
+	libmicrohttpd-dev libisal-dev zlib1g-dev python3-prometheus-client
 )
 
 if [ "${1:-}" = debug-kernel ]; then

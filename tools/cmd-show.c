@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `linubia show`: the records as a table sorted by traffic (largest first),
- * or as JSON / CSV for scripts (UID order unless --sort is given).
+ * as JSON / CSV for scripts (UID order unless --sort is given), or as
+ * Prometheus / OpenMetrics metrics (format-openmetrics.c, UID order).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "format-openmetrics.h"
 
 /* Table columns: each is a derived sum of liblinubia. */
 static const struct show_column {
@@ -24,7 +27,13 @@ static const struct show_column {
 };
 #define SHOW_NCOLUMNS (sizeof(show_columns) / sizeof(show_columns[0]))
 
-enum show_format { SHOW_TABLE, SHOW_JSON, SHOW_CSV };
+enum show_format { SHOW_TABLE, SHOW_JSON, SHOW_CSV, SHOW_PROMETHEUS, SHOW_OPENMETRICS };
+
+static const char *const show_format_names[] = {
+	[SHOW_TABLE] = "table", [SHOW_JSON] = "json", [SHOW_CSV] = "csv",
+	[SHOW_PROMETHEUS] = "prometheus", [SHOW_OPENMETRICS] = "openmetrics",
+};
+#define SHOW_NFORMATS (sizeof(show_format_names) / sizeof(show_format_names[0]))
 
 struct show_opts {
 	bool one_uid;
@@ -209,6 +218,51 @@ static void show_csv(const struct show_rows *rows, const struct cli_row_key *key
 	}
 }
 
+struct show_om_ctx {
+	struct linubia_names *names;
+	const struct show_opts *o;
+};
+
+static const char *show_om_user(void *ctx, uint32_t uid, char buf[LINUBIA_UID_STRLEN])
+{
+	struct show_om_ctx *c = ctx;
+
+	return show_user(c->names, uid, c->o, buf);
+}
+
+/* Prometheus text or OpenMetrics: always in UID order. */
+static int show_exposition(const struct show_rows *rows, struct linubia_names *names,
+			   const struct show_opts *o, const struct linubia_stats *stats,
+			   bool privileged, const char *backend)
+{
+	struct show_om_ctx ctx = { names, o };
+	struct om_source src = {
+		.snapshot = rows->snapshot, .single = rows->single, .stats = stats,
+		.backend = backend, .all_users = privileged, .up = true,
+		.user_name = show_om_user, .user_ctx = &ctx,
+	};
+	int err = om_write_file(stdout, o->format == SHOW_OPENMETRICS ? OM_OPENMETRICS : OM_TEXT,
+				&src);
+
+	if (err == -ENOMEM) {
+		fprintf(stderr, "linubia: show: out of memory (free some memory and retry)\n");
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;	/* a write error is reported by show_rows */
+}
+
+static int show_format_option(const char *name, struct show_opts *o)
+{
+	for (size_t f = 0; f < SHOW_NFORMATS; f++) {
+		if (!strcmp(name, show_format_names[f])) {
+			o->format = (enum show_format)f;
+			return 0;
+		}
+	}
+	return cli_usage_error("--format %s: unknown format: use table, json, csv, prometheus "
+			       "or openmetrics", name);
+}
+
 /* Options ----------------------------------------------------------------- */
 
 static int show_parse(int argc, char **argv, struct show_opts *o)
@@ -221,6 +275,9 @@ static int show_parse(int argc, char **argv, struct show_opts *o)
 		{ "numeric", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "prometheus", no_argument, NULL, 'P' },
+		{ "openmetrics", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, err;
@@ -255,12 +312,26 @@ static int show_parse(int argc, char **argv, struct show_opts *o)
 		case 'c':
 			o->format = SHOW_CSV;
 			break;
+		case 'f':
+			err = show_format_option(optarg, o);
+			if (err)
+				return err;
+			break;
+		case 'P':
+			o->format = SHOW_PROMETHEUS;
+			break;
+		case 'O':
+			o->format = SHOW_OPENMETRICS;
+			break;
 		default:
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("show: unexpected argument '%s'", argv[optind]);
+	if (o->sort && (o->format == SHOW_PROMETHEUS || o->format == SHOW_OPENMETRICS))
+		return cli_usage_error("--sort %s: the %s format is always in UID order", o->sort,
+				       show_format_names[o->format]);
 	return 0;
 }
 
@@ -291,6 +362,8 @@ static int show_rows(struct show_rows *rows, const struct show_opts *o,
 		show_json(rows, keys, names, o, stats, privileged, backend);
 	} else if (o->format == SHOW_CSV) {
 		show_csv(rows, keys, names, o);
+	} else if (o->format == SHOW_PROMETHEUS || o->format == SHOW_OPENMETRICS) {
+		ret = show_exposition(rows, names, o, stats, privileged, backend);
 	} else {
 		show_table(rows, keys, names, o);
 	}

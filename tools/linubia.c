@@ -14,7 +14,7 @@
 
 static const char usage_text[] =
 "usage: linubia [show] [--user NAME | --uid N] [--sort KEY] [--bytes] [--numeric]\n"
-"                      [--json | --csv]\n"
+"                      [--json | --csv | --format FORMAT]\n"
 "       linubia top [--interval SECONDS] [--iterations N] [--bytes] [--numeric]\n"
 "       linubia reset --user NAME | --uid N | --all [-y] [--bytes] [--json]\n"
 "       linubia stats [--json]\n"
@@ -28,7 +28,9 @@ static const char usage_text[] =
 "  show     table of users, most traffic first (KiB/MiB/GiB; --bytes: raw);\n"
 "           --sort uid|user|SUM (bytes, in_bytes, out_tcp_packets, ...);\n"
 "           --json / --csv: every raw counter (docs/cli-json.md), UID order\n"
-"           unless --sort; --numeric: no user name lookups\n"
+"           unless --sort; --numeric: no user name lookups;\n"
+"           --format table|json|csv|prometheus|openmetrics (--prometheus,\n"
+"           --openmetrics): metrics for Prometheus (docs/prometheus.md)\n"
 "  top      live rates per user, refreshed every second; q or Ctrl-C quits;\n"
 "           one line per active user and interval when not on a terminal\n"
 "  reset    zero one user's counters (prints what was taken off) or all\n"

@@ -74,10 +74,9 @@ def start_exporter(config, port, dirname):
     return s
 
 
-def scrape(port, module, target):
-    """{(metric, frozenset(labels.items())): value} of one exporter scrape."""
-    text = http_get("http://127.0.0.1:%d/snmp?%s" % (port, urllib.parse.urlencode(
-        {"module": module, "target": target})))
+def parse(text):
+    """{(metric, frozenset(labels.items())): value} of an exposition (the
+    Prometheus text format or OpenMetrics; comments skipped)."""
     out = {}
     for line in text.splitlines():
         if line.startswith("#") or not line.strip():
@@ -88,6 +87,12 @@ def scrape(port, module, target):
         labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
         out[(m.group(1), labels)] = float(m.group(3))
     return out
+
+
+def scrape(port, module, target):
+    """{(metric, frozenset(labels.items())): value} of one exporter scrape."""
+    return parse(http_get("http://127.0.0.1:%d/snmp?%s" % (port, urllib.parse.urlencode(
+        {"module": module, "target": target}))))
 
 
 def start_prometheus(config, port, dirname):
