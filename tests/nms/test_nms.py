@@ -419,9 +419,9 @@ def reset_discontinuity_and_rate(env, st):
     sel = 'linubiaUserOutOctets{user="lnbalice"}'
     resets = prom.query(PROM_PORT, "resets(%s[30s])" % sel, at)
     rate = prom.query(PROM_PORT, "rate(%s[30s])" % sel, at)
-    # The reset moves DiscontinuityTime by the row's age (> 60 s here).  The
-    # subagent's value also jitters by 1 tick between snapshots (reported
-    # bug), so changes() cannot be asserted yet: assert the jump instead.
+    # The reset moves DiscontinuityTime by the row's age (> 60 s here), once:
+    # between resets the value is stable (the subagent keeps one sysUpTime
+    # epoch), so changes() over the window is exactly 1.
     disc_sel = 'linubiaUserDiscontinuityTime{user="lnbalice"}'
     jump = prom.query(PROM_PORT, "max_over_time(%s[30s]) - min_over_time(%s[30s])"
                       % (disc_sel, disc_sel), at)
@@ -433,6 +433,8 @@ def reset_discontinuity_and_rate(env, st):
                                              rate[0][1] if rate else -1, want), flush=True)
     lnb.expect(resets and resets[0][1] == 1.0, "resets() saw the reset: %r" % resets)
     lnb.expect(jump and jump[0][1] >= 6000, "DiscontinuityTime jump in Prometheus: %r" % jump)
+    lnb.expect(changes and changes[0][1] == 1.0,
+               "changes(DiscontinuityTime) over 30 s around one reset: %r" % changes)
     lnb.expect(rate and rel_err(rate[0][1], want) <= PROM_TOLERANCE,
                "rate() across the reset: %r, sent %.0f" % (rate, want))
 
