@@ -33,6 +33,8 @@ int cli_open(struct linubia **h);
 
 /* --uid N / --user NAME: 0, or an exit code after printing why. */
 int cli_parse_uid(const char *text, uint32_t *uid);
+/* OPTION N for a count (--max-users N): 0, or an exit code after printing why. */
+int cli_parse_count(const char *option, const char *text, uint32_t *count);
 int cli_user_uid(const char *name, uint32_t *uid);
 /* getopt's 'u' (--user NAME) or 'U' (--uid N), shared by show and reset. */
 int cli_user_option(int opt, const char *arg, uint32_t *uid);

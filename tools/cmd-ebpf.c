@@ -27,13 +27,14 @@ static int ebpf_load(int argc, char **argv)
 
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 < argc && !strcmp(argv[i], "--max-users")) {
-			err = cli_parse_uid(argv[i + 1], &opts.max_users);
+			err = cli_parse_count("ebpf load --max-users", argv[i + 1], &opts.max_users);
 			if (err)
 				return err;
 			if (!opts.max_users)
 				return cli_usage_error("ebpf load --max-users 0: give a number > 0");
 		} else if (i + 1 < argc && !strcmp(argv[i], "--max-delegated")) {
-			err = cli_parse_uid(argv[i + 1], &opts.max_delegated);
+			err = cli_parse_count("ebpf load --max-delegated", argv[i + 1],
+					      &opts.max_delegated);
 			if (err)
 				return err;
 			opts.max_delegated_set = true;

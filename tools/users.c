@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* --uid N and --user NAME on the command line. */
+/* --uid N and --user NAME (and other 32-bit numbers) on the command line. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -8,22 +8,36 @@
 
 #include "cli.h"
 
-int cli_parse_uid(const char *text, uint32_t *uid)
+/* A decimal 0 .. UINT32_MAX, nothing else (no sign, no spaces, no suffix). */
+static int parse_u32(const char *text, uint32_t *out)
 {
 	unsigned long long v;
 	char *end;
 
 	errno = 0;
 	if (text[0] < '0' || text[0] > '9')
-		goto bad;
+		return -1;
 	v = strtoull(text, &end, 10);
 	if (errno || *end || v > UINT32_MAX)
-		goto bad;
-	*uid = (uint32_t)v;
+		return -1;
+	*out = (uint32_t)v;
 	return 0;
-bad:
+}
+
+int cli_parse_uid(const char *text, uint32_t *uid)
+{
+	if (!parse_u32(text, uid))
+		return 0;
 	return cli_usage_error("--uid %s: not a UID: expected a number from 0 to 4294967295",
 			       text);
+}
+
+int cli_parse_count(const char *option, const char *text, uint32_t *count)
+{
+	if (!parse_u32(text, count))
+		return 0;
+	return cli_usage_error("%s %s: not a number: expected a number from 0 to 4294967295",
+			       option, text);
 }
 
 int cli_user_uid(const char *name, uint32_t *uid)

@@ -270,6 +270,13 @@ def linubia_command_reads_the_ebpf_backend():
     expect(not bpfctl.loaded(), "pins left after linubia ebpf unload")
     r = subprocess.run([linubia, "show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     expect_eq(r.returncode, 3, "linubia show with no backend: exit status (%s)" % r.stderr.strip())
+    for args, msg in ((["--max-users", "x"], "ebpf load --max-users x: not a number"),
+                      (["--max-delegated", "-1"], "ebpf load --max-delegated -1: not a number"),
+                      (["--max-users", "0"], "ebpf load --max-users 0: give a number > 0")):
+        r = subprocess.run([linubia, "ebpf", "load"] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        expect(r.returncode == 2 and msg in r.stderr and not bpfctl.loaded(),
+               "linubia ebpf load %s: exit %d, %r" % (" ".join(args), r.returncode, r.stderr))
     lnb.run([linubia, "ebpf", "load"])
     expect(bpfctl.loaded(), "linubia ebpf load pinned nothing")
 
