@@ -821,6 +821,9 @@ def run_one(fn):
     bpfctl.cleanup()
     bpfctl.load(*LOAD_ARGS[fn])
     try:
+        forced = os.environ.get("LINUBIA_BPF_VARIANT")
+        if forced:
+            expect_eq(bpfctl.variant(), forced, "the program pair LINUBIA_BPF_VARIANT forces")
         fn()
     finally:
         while PAIRS:
@@ -866,4 +869,9 @@ if __name__ == "__main__":
     if os.geteuid() != 0:
         sys.exit("test_bpf.py: must run as root (network namespaces, bpffs)")
     bpfctl.refuse_if_present("test_bpf.py")
-    sys.exit(run_all(sys.argv[1:]))
+    # --exactness: only the counting cases shared with the module (make
+    # test-bpf runs them again under the other program pair)
+    args = sys.argv[1:]
+    if args == ["--exactness"]:
+        args = [c.__name__ for c in exactness.CASES]
+    sys.exit(run_all(args))

@@ -454,6 +454,27 @@ def mrtg_poll_after_reset(env, st):
         lnb.expect_eq(got, want, "alice's %s rate after the reset (rateup's wrap rule)" % d)
 
 
+@step
+def mrtg_cfg_with_the_backend_unloaded(env, st):
+    """Last: unloads the backend.  The generator then exits 1 and says why,
+    leaving the admin's file as it was."""
+    if st.get("flows"):
+        for f in st["flows"]:
+            f.stop()
+        st["flows"] = []
+    st["be"].unload()
+    env.wait_value(scalar("status"), 2, "linubiaBackendStatus notLoaded(2) after the unload",
+                   timeout=60)
+    cfg = os.path.join(env.dir, "mrtg-unloaded.cfg")
+    with open(cfg, "w") as f:
+        f.write("# an admin's file\n")
+    rc, err = mrtg.generate(env, "-o", cfg, "-c", "lnbro", "127.0.0.1:%d" % PORT)
+    lnb.expect(rc == 1 and "backend not loaded" in err,
+               "linubia-mrtg-cfg with the backend unloaded: expected exit 1 and "
+               "'backend not loaded', got %d: %r" % (rc, err))
+    lnb.expect_eq(open(cfg).read(), "# an admin's file\n", "the file after the failed run")
+
+
 def main():
     if len(sys.argv) > 1:
         print(__doc__, file=sys.stderr)
