@@ -30,9 +30,11 @@ env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 status=$?
 
 dmesg >"$out/dmesg.txt"
-# The taint lines of an unsigned out-of-tree module match none of these.
+# The taint lines of an unsigned out-of-tree module match none of these, nor
+# does a lockdep kernel's boot banner ("RCU lockdep checking is enabled"):
+# lockdep's reports are matched by their headers.
 splat=$(grep -E -m1 \
-	'Oops|BUG:|WARNING:|Call Trace|lockdep|UBSAN|KASAN|general protection' \
+	'Oops|BUG:|WARNING:|Call Trace|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|INFO: possible|UBSAN|KASAN|general protection' \
 	"$out/dmesg.txt")
 printf 'status=%s\nsplat=%s\n' "$status" "$splat" >"$out/verdict"
 sync
