@@ -21,6 +21,11 @@ from runner import run_each, summary  # noqa: E402
 RUN = os.path.join(REPO, "scripts", "run-native.sh")
 LINUBIA = os.path.join(REPO, "build", "bin", "linubia")
 PIN_PARENT = "/sys/fs/bpf/linubia"
+# This version's pin directory (bpf/maps.h): another version's backend (an
+# older install, another checkout) is not ours to mind.
+PIN_DIR = PIN_PARENT + "/" + re.search(
+    r'#define LNB_BPF_PIN_VERSION\s+"(\w+)"',
+    open(os.path.join(REPO, "bpf", "maps.h")).read()).group(1)
 PORT = "16169"  # not the default 16161: a developer's own `make run` may be up
 
 
@@ -104,7 +109,7 @@ def test_refuses_bad_backend(before):
 
 
 def main():
-    if glob.glob(PIN_PARENT + "/*/link_ingress"):
+    if os.path.exists(PIN_DIR + "/link_ingress"):
         print("test_run.py: the eBPF backend is loaded; this test needs it unloaded",
               file=sys.stderr)
         return 1
