@@ -17,15 +17,14 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "kmod"))
 from lnb import Failure, expect  # noqa: E402
 from runner import run_each, summary  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "tests", "bpf"))
+# This version's pin directory: another version's backend (an older
+# install, another checkout) is not ours to mind.
+from bpfctl import PIN_DIR  # noqa: E402
 
 RUN = os.path.join(REPO, "scripts", "run-native.sh")
 LINUBIA = os.path.join(REPO, "build", "bin", "linubia")
 PIN_PARENT = "/sys/fs/bpf/linubia"
-# This version's pin directory (bpf/maps.h): another version's backend (an
-# older install, another checkout) is not ours to mind.
-PIN_DIR = PIN_PARENT + "/" + re.search(
-    r'#define LNB_BPF_PIN_VERSION\s+"(\w+)"',
-    open(os.path.join(REPO, "bpf", "maps.h")).read()).group(1)
 PORT = "16169"  # not the default 16161: a developer's own `make run` may be up
 
 
