@@ -19,6 +19,7 @@ FLOOD := $(BIN)/linubia-flood
 LINUBIA := $(BIN)/linubia
 AGENTX := $(BIN)/linubia-agentx
 BPF_TOOL := $(BIN)/linubia-bpf
+BPF_NOOP := $(BIN)/linubia-bpf-noop
 # The kernel the module is built for and the VM tests boot: KVER=6.1 (the
 # default: the newest Debian 6.1), 6.12, 6.12-rt or an exact release,
 # installed below KROOT (default /) -- scripts/kver.sh.  The default

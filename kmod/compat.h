@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Version guards.  Each shim names the release that introduced the real
- * thing.  make test builds (W=1 + sparse, zero warnings) and tests the
- * module on Debian 12's 6.1, 6.12 and 6.12 PREEMPT_RT (mk/kernels.mk): from
- * 6.1 to 6.12 nothing the module uses changed, so no shim is needed there.
+ * thing.  make test-matrix builds (W=1 + sparse, zero warnings) and tests
+ * the module on Debian 12's 6.1, 6.12 and 6.12 PREEMPT_RT (mk/kernels.mk):
+ * from 6.1 to 6.12 nothing the module uses changed, so no shim is needed.
  * Below 6.1 (down to 5.10) the shims are written from the sources, untested.
  */
 #ifndef LINUBIA_COMPAT_H
@@ -20,10 +20,6 @@
 /* 5.13: the per-netns IPv6 defrag can be disabled again on exit. */
 #define LNB_HAVE_DEFRAG_DISABLE \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(5, 13, 0))
-
-/* 6.1: genl_family.resv_start_op; strict validation of every command. */
-#define LNB_HAVE_RESV_START_OP \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0))
 
 /* 6.2: sctp_transport_lookup_process() takes the incoming interface. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)

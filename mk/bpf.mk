@@ -3,7 +3,6 @@
 # BTF, a skeleton, the C API and the linubia-bpf front end.  Also the no-op
 # program the benchmark compares against.
 BPF_OUT := $(BUILD)/bpf
-BPF_NOOP := $(BIN)/linubia-bpf-noop
 BPF_VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 BPF_CLANG ?= clang
 BPFTOOL ?= bpftool

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The kernel matrix.  Every other suite runs on the default kernel (KVER,
 # the newest Debian 6.1); on Debian 12's 6.12 and its PREEMPT_RT flavour
-# make test runs, per kernel:
+# make test-matrix runs, per kernel (not in make test: ~25 min under TCG):
 #   kmod-check-K   W=1 + sparse, zero warnings
 #   test-kmod-K    the module subset below (exactness to the byte, the reset
 #                  races, table-full overflow, rmmod under traffic, ...; not
