@@ -53,6 +53,23 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	# A daemon stuck in its own shutdown must not keep us (and the
+	# backend, namespaces, directory) alive: SIGKILL after 10 s.
+	local t alive
+	for ((t = 0; t < 100; t++)); do
+		alive=0
+		for p in "${groups[@]}" "${pids[@]}"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for g in "${groups[@]}"; do
+		kill -KILL -- -"$g" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
 	for p in "${groups[@]}" "${pids[@]}"; do
 		wait "$p" 2>/dev/null
 	done
@@ -165,11 +182,19 @@ Try, in another shell (the SNMP tools need these MIB directories):
 TRY
 if [ -t 0 ] && [ -t 1 ] && [ -z "${LINUBIA_RUN_SECONDS:-}" ]; then
 	say "live per-user table follows (q or Ctrl-C stops everything)"
-	"$bin/linubia" top || true
+	top_args=()
 else
 	secs=${LINUBIA_RUN_SECONDS:-5}
 	say "not on a terminal: the live table for $secs s, then stop"
-	"$bin/linubia" top --iterations "$secs"
+	top_args=(--iterations "$secs")
+fi
+# In the background and waited for: a Ctrl-C that lands between fork and
+# exec would be lost by a foreground top (it runs on, bash waits for it);
+# the wait builtin returns at once and the INT trap stops everything.
+"$bin/linubia" top "${top_args[@]}" <&0 &
+pids+=($!)
+wait $! || [ -z "${top_args[*]}" ]
+if [ -n "${top_args[*]}" ]; then
 	echo
 	echo "\$ linubia show"
 	"$bin/linubia" show

@@ -31,16 +31,35 @@ PORT = "16169"  # not the default 16161: a developer's own `make run` may be up
 def machine_state():
     """What make run may create; all of it must be gone afterwards."""
     netns = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE, text=True).stdout
-    procs = subprocess.run(["pgrep", "-af", "linubia-run|linubia-agentx -f -x /tmp/linubia-run"],
+    procs = subprocess.run(["pgrep", "-af", "linubia-run|run-native.sh|--server-ns lnb-run-"],
                            stdout=subprocess.PIPE, text=True).stdout
     return {
         "pins": sorted(glob.glob(PIN_PARENT + "/**", recursive=True)),
         "netns": sorted(re.findall(r"^(lnb-run-\S+)", netns, re.M)),
         "dirs": sorted(glob.glob("/tmp/linubia-run.*")),
-        "processes": [l for l in procs.splitlines() if "pgrep" not in l],
+        "processes": [l for l in procs.splitlines()  # zombies are gone, not yet reaped
+                      if "pgrep" not in l and not l.endswith("<defunct>")],
         "port": subprocess.run(["ss", "-Hlun", "sport = :%s" % PORT],
                                stdout=subprocess.PIPE, text=True).stdout.strip(),
     }
+
+
+def clean_up_after(before):
+    """After a failed run: remove what it started and left behind, so that
+    the suites after this one find the machine as it was (never more)."""
+    after = machine_state()
+    for d in set(after["dirs"]) - set(before["dirs"]):
+        for pidfile in glob.glob(d + "/*.pid"):
+            subprocess.run(["pkill", "-KILL", "-F", pidfile], stderr=subprocess.DEVNULL)
+    for _ in range(3):  # the demo loops restart their traffic tool: until none is left
+        for line in set(machine_state()["processes"]) - set(before["processes"]):
+            subprocess.run(["kill", "-KILL", line.split()[0]], stderr=subprocess.DEVNULL)
+    for ns in set(after["netns"]) - set(before["netns"]):
+        subprocess.run(["ip", "netns", "del", ns])
+    if not any(p.startswith(PIN_DIR) for p in before["pins"]) and os.path.exists(PIN_DIR):
+        subprocess.run([LINUBIA, "ebpf", "unload"])
+    for d in set(after["dirs"]) - set(before["dirs"]):
+        subprocess.run(["rm", "-rf", d])
 
 
 def expect_clean(before, what):
@@ -74,10 +93,19 @@ def test_runs_shows_and_cleans_up(before):
     expect_clean(before, "after stopping by itself")
 
 
+def as_foreground_job():
+    """A shell runs a foreground job with SIGINT at its default; a test run
+    started in the background (`make test &`, CI) inherits it ignored, and
+    bash cannot trap a signal ignored at its start: undo that, as a terminal
+    user's shell would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def test_ctrl_c_cleans_up(before):
     p = subprocess.Popen([RUN, "ebpf"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, env=env(600),
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=as_foreground_job)
     lines = []
     deadline = time.monotonic() + 300
     for line in p.stdout:
@@ -91,7 +119,12 @@ def test_ctrl_c_cleans_up(before):
         rest, _ = p.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
-        raise Failure("still running 60 s after Ctrl-C")
+        stuck = subprocess.run(["ps", "-eo", "pid,pgid,stat,wchan:24,args"], stdout=subprocess.PIPE,
+                               text=True).stdout
+        stuck = [l for l in stuck.splitlines() if "linubia" in l or "snmpd" in l]
+        clean_up_after(before)
+        raise Failure("still running 60 s after Ctrl-C; its output:\n%s\nprocesses then:\n%s"
+                      % ("".join(lines)[-2000:], "\n".join(stuck)))
     out = "".join(lines) + rest
     expect(p.returncode == 130, "exit status %d after Ctrl-C (want 130):\n%s"
            % (p.returncode, out[-2000:]))
