@@ -28,35 +28,6 @@ void lnb_pcpu_init(struct lnb_pcpu __percpu *pcpu)
 		u64_stats_init(&per_cpu_ptr(pcpu, cpu)->syncp);
 }
 
-/* The per-packet update; any context. */
-void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
-		  u64 bytes, u64 packets)
-{
-	struct lnb_pcpu __percpu *hot = READ_ONCE(u->hot);
-#if BITS_PER_LONG != 64
-	struct lnb_pcpu *pc;
-#endif
-
-	if (unlikely(!hot)) {
-		atomic64_add(bytes, &u->cold[bytes_counter]);
-		atomic64_add(packets, &u->cold[bytes_counter + 1]);
-		return;
-	}
-#if BITS_PER_LONG == 64
-	this_cpu_add(hot->c[bytes_counter], bytes);
-	this_cpu_add(hot->c[bytes_counter + 1], packets);
-#else
-	/* BHs off: softirq must not interleave with the seqcount writer. */
-	local_bh_disable();
-	pc = this_cpu_ptr(hot);
-	u64_stats_update_begin(&pc->syncp);
-	u64_stats_add(&pc->c[bytes_counter], bytes);
-	u64_stats_add(&pc->c[bytes_counter + 1], packets);
-	u64_stats_update_end(&pc->syncp);
-	local_bh_enable();
-#endif
-}
-
 static void lnb_user_sum(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT])
 {
 	struct lnb_pcpu __percpu *hot = READ_ONCE(u->hot);

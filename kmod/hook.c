@@ -7,6 +7,7 @@
  * the first packet of a UID never seen before (see table.c).
  */
 #include <linux/cred.h>
+#include <linux/highuid.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
@@ -39,7 +40,6 @@ struct lnb_pkt {
 	enum linubia_proto proto;
 	u8 l4proto;			/* IPPROTO_*, after IPv6 extension headers */
 	unsigned int l4off;		/* offset of the transport header */
-	unsigned int hdr_len;		/* network + transport header bytes */
 };
 
 static enum linubia_proto lnb_proto_of(u8 l4proto, u8 icmp_proto)
@@ -77,56 +77,69 @@ static unsigned int lnb_l4_hdr_len(const struct sk_buff *skb, u8 l4proto,
 static void lnb_parse_ipv4(const struct sk_buff *skb, struct lnb_pkt *pkt)
 {
 	const struct iphdr *iph = ip_hdr(skb);
-	unsigned int l3_len = iph->ihl * 4;
 
 	pkt->family = LINUBIA_FAMILY_IPV4;
 	pkt->l4proto = iph->protocol;
 	pkt->proto = lnb_proto_of(iph->protocol, IPPROTO_ICMP);
-	pkt->l4off = skb_network_offset(skb) + l3_len;
-	pkt->hdr_len = l3_len + lnb_l4_hdr_len(skb, pkt->l4proto, pkt->l4off);
+	pkt->l4off = skb_network_offset(skb) + iph->ihl * 4;
 }
 
-/* IPv6: walk the extension headers to the real transport protocol. */
+/* IPv6: walk the extension headers (if any) to the transport protocol. */
 static void lnb_parse_ipv6(const struct sk_buff *skb, struct lnb_pkt *pkt)
 {
 	u8 nexthdr = ipv6_hdr(skb)->nexthdr;
+	int off = skb_network_offset(skb) + sizeof(struct ipv6hdr);
 	__be16 frag_off;
-	int off;
 
 	pkt->family = LINUBIA_FAMILY_IPV6;
-	off = ipv6_skip_exthdr(skb, skb_network_offset(skb) +
-			       sizeof(struct ipv6hdr), &nexthdr, &frag_off);
+	/* The usual transports need no walk (ipv6_ext_hdr() is a call). */
+	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP &&
+	    nexthdr != IPPROTO_ICMPV6)
+		off = ipv6_skip_exthdr(skb, off, &nexthdr, &frag_off);
 	if (off < 0) {
 		pkt->proto = LINUBIA_PROTO_OTHER;
 		pkt->l4proto = NEXTHDR_NONE;
 		pkt->l4off = skb_network_offset(skb) + sizeof(struct ipv6hdr);
-		pkt->hdr_len = sizeof(struct ipv6hdr);
 		return;
 	}
 	pkt->l4proto = nexthdr;
 	pkt->proto = lnb_proto_of(nexthdr, IPPROTO_ICMPV6);
 	pkt->l4off = off;
-	pkt->hdr_len = off - skb_network_offset(skb) +
-		       lnb_l4_hdr_len(skb, nexthdr, off);
 }
 
-/* Wire packets in this skb: a TSO/GSO/GRO skb stands for gso_segs. */
-static unsigned int lnb_segs(const struct sk_buff *skb,
-			     const struct lnb_pkt *pkt)
+/*
+ * Wire packets in a TSO/GSO/GRO skb (gso_segs) and the header bytes each
+ * repeats: the network headers and the transport header (*hdr_len).  Only
+ * such skbs pay for reading the transport header.
+ */
+static noinline unsigned int lnb_gso_segs(const struct sk_buff *skb,
+					  const struct lnb_pkt *pkt,
+					  unsigned int *hdr_len)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int payload;
 
-	if (!skb_is_gso(skb))
-		return 1;
+	*hdr_len = pkt->l4off - skb_network_offset(skb) +
+		   lnb_l4_hdr_len(skb, pkt->l4proto, pkt->l4off);
 	if (shinfo->gso_segs)
 		return shinfo->gso_segs;
 	/* Some drivers leave gso_segs 0: derive it from gso_size. */
-	if (skb->len <= pkt->hdr_len || !shinfo->gso_size ||
+	if (skb->len <= *hdr_len || !shinfo->gso_size ||
 	    shinfo->gso_size == GSO_BY_FRAGS)
 		return 1;
-	payload = skb->len - pkt->hdr_len;
+	payload = skb->len - *hdr_len;
 	return DIV_ROUND_UP(payload, shinfo->gso_size);
+}
+
+/*
+ * The socket's UID in the initial user namespace: from_kuid_munged() there
+ * without the call, as init_user_ns maps every valid kuid to itself.
+ */
+static u32 lnb_init_uid(const struct sock *sk)
+{
+	kuid_t kuid = sk->sk_uid;
+
+	return likely(uid_valid(kuid)) ? __kuid_val(kuid) : overflowuid;
 }
 
 /*
@@ -149,7 +162,7 @@ static struct sock *lnb_sock_owner(struct sock *sk, u32 *uid,
 		*why = LINUBIA_S_UNATTR_KERNEL;
 		return NULL;
 	}
-	*uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
+	*uid = lnb_init_uid(sk);
 	return sk;
 }
 
@@ -202,8 +215,8 @@ static unsigned int lnb_hook(void *priv, struct sk_buff *skb,
 	enum linubia_dir dir;
 	struct lnb_user *user;
 	struct lnb_pkt pkt;
-	unsigned int segs;
-	u64 bytes;
+	unsigned int segs = 1, hdr_len;
+	u64 bytes = skb->len;
 
 	if (lnb_skip_loopback(state))
 		return NF_ACCEPT;
@@ -212,8 +225,10 @@ static unsigned int lnb_hook(void *priv, struct sk_buff *skb,
 	else
 		lnb_parse_ipv6(skb, &pkt);
 
-	segs = lnb_segs(skb, &pkt);
-	bytes = skb->len + (u64)(segs - 1) * pkt.hdr_len;
+	if (skb_is_gso(skb)) {
+		segs = lnb_gso_segs(skb, &pkt, &hdr_len);
+		bytes += (u64)(segs - 1) * hdr_len;
+	}
 	dir = state->hook == NF_INET_LOCAL_OUT ? LINUBIA_DIR_OUT :
 						 LINUBIA_DIR_IN;
 

@@ -7,7 +7,11 @@
 #define LINUBIA_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
+#include <linux/hash.h>
 #include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
 #include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
@@ -60,9 +64,39 @@ struct lnb_user {
 	atomic64_t cold[LINUBIA_COUNTER_COUNT];
 };
 
+/*
+ * The per-packet update (any context): @bytes and @packets to the counter
+ * pair at @bytes_counter.  Inline: it is most of what a packet costs.
+ */
+static inline void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
+				u64 bytes, u64 packets)
+{
+	struct lnb_pcpu __percpu *hot = READ_ONCE(u->hot);
+#if BITS_PER_LONG != 64
+	struct lnb_pcpu *pc;
+#endif
+
+	if (unlikely(!hot)) {
+		atomic64_add(bytes, &u->cold[bytes_counter]);
+		atomic64_add(packets, &u->cold[bytes_counter + 1]);
+		return;
+	}
+#if BITS_PER_LONG == 64
+	this_cpu_add(hot->c[bytes_counter], bytes);
+	this_cpu_add(hot->c[bytes_counter + 1], packets);
+#else
+	/* BHs off: softirq must not interleave with the seqcount writer. */
+	local_bh_disable();
+	pc = this_cpu_ptr(hot);
+	u64_stats_update_begin(&pc->syncp);
+	u64_stats_add(&pc->c[bytes_counter], bytes);
+	u64_stats_add(&pc->c[bytes_counter + 1], packets);
+	u64_stats_update_end(&pc->syncp);
+	local_bh_enable();
+#endif
+}
+
 /* counters.c: where a record's amounts live, read and reset. */
-void lnb_user_add(struct lnb_user *u, unsigned int bytes_counter,
-		  u64 bytes, u64 packets);
 void lnb_user_read(const struct lnb_user *u, u64 out[LINUBIA_COUNTER_COUNT],
 		   u64 *last_reset_ns);
 u64 lnb_user_reset_locked(struct lnb_user *u, u64 seen[LINUBIA_COUNTER_COUNT]);
@@ -87,9 +121,50 @@ void lnb_delegate_destroy(void);
 /* table.c: the UID hash table, records, global statistics. */
 int lnb_table_init(unsigned int *max_users, int *max_delegated);
 void lnb_table_destroy(void);
-struct lnb_user *lnb_user_lookup(u32 uid);
-struct lnb_user *lnb_user_get(u32 uid, struct sock *sk,
-			      enum linubia_stat *why_unattributed);
+struct lnb_user *lnb_user_make(u32 uid, struct sock *sk, enum linubia_stat *why);
+bool lnb_insert_lock_held(void);
+
+/* The UID hash: its buckets, for the per-packet lookup without a call. */
+struct lnb_uid_hash {
+	struct hlist_head *buckets;
+	unsigned int bits;		/* >= 1: hash_32(x, 0) would shift by 32 */
+};
+extern struct lnb_uid_hash lnb_uids;
+
+static inline struct hlist_head *lnb_uid_bucket(u32 uid)
+{
+	return &lnb_uids.buckets[hash_32(uid, lnb_uids.bits)];
+}
+
+/* Caller holds rcu_read_lock() or the table's insert lock. */
+static inline struct lnb_user *lnb_user_lookup(u32 uid)
+{
+	struct lnb_user *u;
+
+	hlist_for_each_entry_rcu(u, lnb_uid_bucket(uid), node,
+				 lnb_insert_lock_held())
+		if (u->uid == uid)
+			return u;
+	return NULL;
+}
+
+/*
+ * The record to charge for @uid, made on first sight.  Never NULL: when the
+ * table is full or memory is short, the unattributed record is returned; a
+ * delegated UID beyond its user's bound gets its delegating user's record.
+ * Either way *why says so (else it is left alone).  @sk: the full socket
+ * owning the packet, for the delegation check (NULL: not delegated).
+ * Caller holds rcu_read_lock(); any context.
+ */
+static inline struct lnb_user *lnb_user_get(u32 uid, struct sock *sk,
+					    enum linubia_stat *why)
+{
+	struct lnb_user *u = lnb_user_lookup(uid);
+
+	if (likely(u))
+		return u;
+	return lnb_user_make(uid, sk, why);
+}
 struct lnb_user *lnb_unattributed(void);
 int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT], u64 *reset_ns);
 void lnb_reset_all(void);

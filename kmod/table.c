@@ -31,9 +31,9 @@ struct lnb_stats_pcpu {
 	struct u64_stats_sync syncp;	/* empty on 64-bit */
 };
 
+struct lnb_uid_hash lnb_uids __read_mostly;
+
 static struct {
-	struct hlist_head *buckets;
-	unsigned int bits;
 	unsigned int max_users;		/* user records, unattributed excluded */
 	unsigned int max_delegated;	/* per delegating user */
 	atomic_t nr_records;		/* including the unattributed record */
@@ -44,19 +44,24 @@ static struct {
 	struct lnb_stats_pcpu __percpu *stats;
 } tbl;
 
-static struct hlist_head *lnb_bucket_of(u32 uid)
-{
-	return &tbl.buckets[hash_32(uid, tbl.bits)];
-}
-
 struct hlist_head *lnb_bucket(unsigned int i)
 {
-	return &tbl.buckets[i];
+	return &lnb_uids.buckets[i];
 }
 
 unsigned int lnb_nr_buckets(void)
 {
-	return 1U << tbl.bits;
+	return 1U << lnb_uids.bits;
+}
+
+/* For the RCU list checker (CONFIG_PROVE_RCU_LIST) only. */
+bool lnb_insert_lock_held(void)
+{
+#ifdef CONFIG_LOCKDEP
+	return lockdep_is_held(&tbl.insert_lock);
+#else
+	return true;
+#endif
 }
 
 unsigned int lnb_nr_records(void)
@@ -92,22 +97,10 @@ struct lnb_user *lnb_unattributed(void)
 	return tbl.unattributed;
 }
 
-/* Caller holds rcu_read_lock() or insert_lock. */
-struct lnb_user *lnb_user_lookup(u32 uid)
-{
-	struct lnb_user *u;
-
-	hlist_for_each_entry_rcu(u, lnb_bucket_of(uid), node,
-				 lockdep_is_held(&tbl.insert_lock))
-		if (u->uid == uid)
-			return u;
-	return NULL;
-}
-
 static void lnb_insert_locked(struct lnb_user *u)
 {
 	/* Tail insert keeps positions in a bucket stable for dump cursors. */
-	hlist_add_tail_rcu(&u->node, lnb_bucket_of(u->uid));
+	hlist_add_tail_rcu(&u->node, lnb_uid_bucket(u->uid));
 	atomic_inc(&tbl.nr_records);
 }
 
@@ -122,8 +115,7 @@ static bool lnb_delegation_fits(struct lnb_user *owner)
  * Make @uid's record, charged to its delegating user (if any).  Returns the
  * record to charge; *why is set when that is not @uid's own record.
  */
-static noinline struct lnb_user *lnb_user_make(u32 uid, struct sock *sk,
-					       enum linubia_stat *why)
+struct lnb_user *lnb_user_make(u32 uid, struct sock *sk, enum linubia_stat *why)
 {
 	u32 by = sk ? lnb_delegator(sk, uid) : LNB_NOT_DELEGATED;
 	struct lnb_user *owner = NULL, *u, *fresh;
@@ -174,23 +166,6 @@ over_bound:
 	return owner;
 }
 
-/*
- * The record to charge for @uid, made on first sight.  Never NULL: when the
- * table is full or memory is short, the unattributed record is returned; a
- * delegated UID beyond its user's bound gets its delegating user's record.
- * Either way *why says so (else it is left alone).  @sk: the full socket
- * owning the packet, for the delegation check (NULL: not delegated).
- * Caller holds rcu_read_lock(); any context.
- */
-struct lnb_user *lnb_user_get(u32 uid, struct sock *sk, enum linubia_stat *why)
-{
-	struct lnb_user *u = lnb_user_lookup(uid);
-
-	if (likely(u))
-		return u;
-	return lnb_user_make(uid, sk, why);
-}
-
 /* Reset one record; @cleared gets exactly what was taken off it. */
 int lnb_user_reset(u32 uid, u64 cleared[LINUBIA_COUNTER_COUNT], u64 *reset_ns)
 {
@@ -215,7 +190,7 @@ void lnb_reset_all(void)
 	mutex_lock(&tbl.reset_lock);
 	for (i = 0; i < lnb_nr_buckets(); i++) {
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(u, &tbl.buckets[i], node)
+		hlist_for_each_entry_rcu(u, &lnb_uids.buckets[i], node)
 			lnb_user_reset_locked(u, cleared);
 		rcu_read_unlock();
 		cond_resched();
@@ -295,10 +270,10 @@ int lnb_table_init(unsigned int *max_users, int *max_delegated)
 	tbl.max_users = want;
 	tbl.max_delegated = *max_delegated;
 	/* hash_32(x, 0) would shift by 32: at least two buckets. */
-	tbl.bits = max(1, ilog2(roundup_pow_of_two(want)));
-	tbl.buckets = kvcalloc(1UL << tbl.bits, sizeof(*tbl.buckets),
-			       GFP_KERNEL);
-	if (!tbl.buckets)
+	lnb_uids.bits = max(1, ilog2(roundup_pow_of_two(want)));
+	lnb_uids.buckets = kvcalloc(1UL << lnb_uids.bits,
+				    sizeof(*lnb_uids.buckets), GFP_KERNEL);
+	if (!lnb_uids.buckets)
 		return -ENOMEM;
 	spin_lock_init(&tbl.insert_lock);
 	mutex_init(&tbl.reset_lock);
@@ -335,7 +310,7 @@ err_reserve:
 err_stats:
 	free_percpu(tbl.stats);
 err_buckets:
-	kvfree(tbl.buckets);
+	kvfree(lnb_uids.buckets);
 	return err;
 }
 
@@ -347,10 +322,10 @@ void lnb_table_destroy(void)
 	unsigned int i;
 
 	for (i = 0; i < lnb_nr_buckets(); i++)
-		hlist_for_each_entry_safe(u, tmp, &tbl.buckets[i], node)
+		hlist_for_each_entry_safe(u, tmp, &lnb_uids.buckets[i], node)
 			lnb_record_free(u);
 	lnb_reserve_destroy();
 	lnb_delegate_destroy();
 	free_percpu(tbl.stats);
-	kvfree(tbl.buckets);
+	kvfree(lnb_uids.buckets);
 }
