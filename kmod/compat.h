@@ -3,7 +3,8 @@
  * Version guards.  Each shim names the release that introduced the real
  * thing.  make test-matrix builds (W=1 + sparse, zero warnings) and tests
  * the module on Debian 12's 6.1, 6.12 and 6.12 PREEMPT_RT (mk/kernels.mk):
- * from 6.1 to 6.12 nothing the module uses changed, so no shim is needed.
+ * from 6.1 to 6.12 one thing the module uses changed (SCTP's transport
+ * lookup, 6.2), shimmed below.
  * Below 6.1 (down to 5.10) the shims are written from the sources, untested.
  */
 #ifndef LINUBIA_COMPAT_H
