@@ -144,9 +144,9 @@ static void lnb_scan(struct lnb_daemon *d)
 			d->lnb = NULL;
 			goto fail;
 		}
-		if (!linubia_privileged(d->lnb)) {
+		if (linubia_reads_all(d->lnb) != 1) {
 			lnb_log(LOG_ERR, "linubia: reading every user's counters: permission denied "
-				"(run as root or with CAP_NET_ADMIN for the module)");
+				"(run as root, or for the module with CAP_NET_ADMIN or in its read group, read_gid)");
 			linubia_close(d->lnb);
 			d->lnb = NULL;
 			d->backend_ok = 0;

@@ -77,7 +77,7 @@ static int collector_open(struct collector *c)
 		c->h = NULL;
 		return err;
 	}
-	if (linubia_privileged(c->h) != 1)
+	if (linubia_reads_all(c->h) != 1)
 		log_info("warning: the %s backend shows this process only its own record "
 			 "(docs/prometheus.md: what the exporter needs)", linubia_backend_name(c->h));
 	return 0;
@@ -178,7 +178,7 @@ struct scrape *scrape_new(struct collector *c, enum om_format format, bool gzip)
 		src.snapshot = s->snapshot;
 		src.stats = &s->stats;
 		src.backend = linubia_backend_name(c->h);
-		src.all_users = linubia_privileged(c->h) == 1;
+		src.all_users = linubia_reads_all(c->h) == 1;
 		src.up = true;
 		if (c->names && !(s->names = names_acquire(c->names, s->snapshot)))
 			goto fail;

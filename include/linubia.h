@@ -81,6 +81,12 @@ LINUBIA_API const char *linubia_backend_name(const struct linubia *handle);
  * namespace, from the initial network namespace; eBPF: root).
  */
 LINUBIA_API int linubia_privileged(struct linubia *handle);
+/*
+ * 1 if the caller reads every record, 0 if only its own: the privileged,
+ * and with the module also its read group (read_gid), which reads all but
+ * may not reset or configure.
+ */
+LINUBIA_API int linubia_reads_all(struct linubia *handle);
 
 /* "<why> (<what to do>)" for a negative code; never NULL. */
 LINUBIA_API const char *linubia_strerror(int err);

@@ -197,6 +197,7 @@ const struct lnb_backend_ops lnb_backend_ebpf = {
 	.open = lnb_ebpf_open,
 	.close = lnb_ebpf_close,
 	.privileged = lnb_ebpf_privileged,
+	.reads_all = lnb_ebpf_privileged,
 	.dump = lnb_ebpf_dump,
 	.get_user = lnb_ebpf_get_user,
 	.reset_user = lnb_ebpf_reset_user,

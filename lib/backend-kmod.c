@@ -17,6 +17,7 @@
 struct lnb_kmod {
 	struct lnb_nl nl;
 	int admin;		/* -1: not asked yet */
+	int reader;		/* reads every record; -1: not asked yet */
 };
 
 /*
@@ -42,6 +43,7 @@ static int lnb_kmod_open(void **priv, struct lnb_detail *detail)
 	if (!k)
 		return -ENOMEM;
 	k->admin = -1;
+	k->reader = -1;
 	err = lnb_nl_open(&k->nl, detail);
 	if (err) {
 		free(k);
@@ -199,6 +201,36 @@ static int lnb_kmod_get_user(void *priv, uint32_t uid, struct linubia_record *re
 	return lnb_kmod_ask_one(nl, nlh, &reply, detail);
 }
 
+/*
+ * Admins read every record, and so do members of the module's read group
+ * (read_gid), who may not reset or configure.  The module decides; ask it
+ * for the unattributed record, which is nobody's own: EPERM means the
+ * opener sees only its own record.  Asked once, like the admin question.
+ */
+static int lnb_kmod_reads_all(void *priv)
+{
+	struct lnb_kmod *k = priv;
+	struct linubia_record scratch;
+	struct lnb_detail detail;
+	int err;
+
+	if (k->reader >= 0)
+		return k->reader;
+	err = lnb_kmod_privileged(priv);
+	if (err < 0)
+		return err;
+	if (err == 1)
+		return k->reader = 1;
+	err = lnb_kmod_get_user(priv, LINUBIA_UID_UNATTRIBUTED, &scratch, &detail);
+	if (err == 0 || err == -ENOENT)
+		k->reader = 1;
+	else if (err == -EPERM || err == -EACCES)
+		k->reader = 0;
+	else
+		return err;
+	return k->reader;
+}
+
 static int lnb_kmod_reset_user(void *priv, uint32_t uid, struct linubia_record *cleared,
 			       struct lnb_detail *detail)
 {
@@ -277,6 +309,7 @@ const struct lnb_backend_ops lnb_backend_kmod = {
 	.open = lnb_kmod_open,
 	.close = lnb_kmod_close,
 	.privileged = lnb_kmod_privileged,
+	.reads_all = lnb_kmod_reads_all,
 	.dump = lnb_kmod_dump,
 	.get_user = lnb_kmod_get_user,
 	.reset_user = lnb_kmod_reset_user,

@@ -99,6 +99,13 @@ int linubia_privileged(struct linubia *h)
 	return h->ops->privileged(h->priv);
 }
 
+int linubia_reads_all(struct linubia *h)
+{
+	if (!h)
+		return -EINVAL;
+	return h->ops->reads_all(h->priv);
+}
+
 int linubia_snapshot_take(struct linubia *h, struct linubia_snapshot **snapshot)
 {
 	struct linubia_snapshot *s;

@@ -31,6 +31,8 @@ struct lnb_backend_ops {
 	int (*open)(void **priv, struct lnb_detail *detail);
 	void (*close)(void *priv);
 	int (*privileged)(void *priv);
+	/* 1 if dumps show every record (privileged, or a read-only reader). */
+	int (*reads_all)(void *priv);
 	/* Add every visible record to snapshot (lnb_snapshot_add) and fill
 	 * its stats; the caller sorts. */
 	int (*dump)(void *priv, struct linubia_snapshot *snapshot,

@@ -382,7 +382,8 @@ static void show_scope_note(const struct show_opts *o, size_t count)
 	if (o->format != SHOW_TABLE || o->one_uid)
 		return;
 	fprintf(stderr, "linubia: note: showing only your own traffic%s (the kernel shows "
-		"other users' records only to CAP_NET_ADMIN: run as root to see all)\n",
+		"other users' records only to CAP_NET_ADMIN and the module's read group: "
+		"run as root to see all)\n",
 		count ? "" : ", and you have none yet");
 }
 
@@ -402,7 +403,7 @@ int cmd_show(int argc, char **argv)
 	ret = cli_open(&h);
 	if (ret)
 		return ret;
-	privileged = linubia_privileged(h) == 1;
+	privileged = linubia_reads_all(h) == 1;
 	if (o.one_uid) {
 		err = linubia_get_user(h, o.uid, &record);
 		if (!err)

@@ -100,8 +100,8 @@ int cmd_stats(int argc, char **argv)
 	ret = cli_open(&h);
 	if (ret)
 		return ret;
-	/* Who is at the bound needs every record: only for the privileged. */
-	privileged = linubia_privileged(h) == 1;
+	/* Who is at the bound needs every record: only for who reads them all. */
+	privileged = linubia_reads_all(h) == 1;
 	err = privileged ? linubia_snapshot_take(h, &snap) : linubia_get_stats(h, &stats);
 	if (!err && privileged) {
 		stats = *linubia_snapshot_stats(snap);

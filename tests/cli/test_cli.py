@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "kmod"))
 sys.dont_write_bytecode = True
 
+import genl  # noqa: E402
 import lnb  # noqa: E402  (read-only use of the kmod test helpers)
 import uapi  # noqa: E402
 from lnb import Failure, Pair, add, expect, expect_eq, flow_expectation  # noqa: E402
@@ -352,6 +353,20 @@ def scope_is_what_the_module_decides():
             expect("at_bound" not in json.loads(cli_ok("stats", "--json", prefix=prefix)),
                    "%s: at_bound needs every record" % who)
     expect("at_bound" in json.loads(cli_ok("stats", "--json")), "root: at_bound in stats")
+    # The module's read group reads every record and changes nothing: the
+    # CLI says "all" to a member (it once said "own" and hid at_bound).
+    genl.Linubia().set_config(read_gid=2000)
+    member = ["setpriv", "--reuid", "1003", "--regid", "1003", "--groups", "2000", "--"]
+    doc = show_json(prefix=member)
+    expect_eq(doc["scope"], "all", "scope of a read_gid member")
+    expect(set(by_uid(doc)) >= {1001, 1002, 65534}, "a member sees %s" % sorted(by_uid(doc)))
+    expect("at_bound" in json.loads(cli_ok("stats", "--json", prefix=member)),
+           "a member: at_bound in stats")
+    status, _, err = cli("reset", "--uid", 1001, prefix=member)
+    expect(status != 0 and "CAP_NET_ADMIN" in err,
+           "a member's reset: exit %d, stderr %r" % (status, err.strip()))
+    non_member = ["setpriv", "--reuid", "1003", "--regid", "1003", "--clear-groups", "--"]
+    expect_eq(show_json(prefix=non_member)["scope"], "own", "scope of a non-member")
 
 
 FLOOD = os.path.join(REPO, "build", "bin", "linubia-flood")
