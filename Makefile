@@ -51,6 +51,8 @@ BENCH_TARGETS := bench-kmod
 .DEFAULT_GOAL := all
 
 include $(sort $(wildcard mk/*.mk))
+# Last: the module on the other kernels of the matrix (mk/kernels.mk).
+TEST_TARGETS += $(MATRIX_TEST_TARGETS)
 
 all: $(ALL_TARGETS)
 
