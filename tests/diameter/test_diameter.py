@@ -706,7 +706,10 @@ def main():
     if name not in backends.BACKENDS:
         print("test_diameter.py: unknown backend %r (kmod or ebpf)" % name, file=sys.stderr)
         return 2
-    if name == "kmod" and not args and not os.environ.get("LINUBIA_DIAMETER_ALL"):
+    # The guest's subset runs exactly its steps (each builds on the first);
+    # steps named by hand also run every step before the last one named.
+    lean = name == "kmod" and not args and not os.environ.get("LINUBIA_DIAMETER_ALL")
+    if lean:
         args = KMOD_STEPS
     BE = backends.BACKENDS[name]()
     BE_UIDS = getattr(Uids, name)
@@ -724,7 +727,7 @@ def main():
     try:
         BE.load()
         w, st = World(), {}
-        passed, failed = run_each(STEPS, lambda fn: fn(w, st), args, scenario=True)
+        passed, failed = run_each(STEPS, lambda fn: fn(w, st), args, scenario=not lean)
     finally:
         if w:
             w.close()
