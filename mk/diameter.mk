@@ -76,7 +76,7 @@ bench-diameter: $(BPF_TOOL) $(DIAM_E2E_DEPS) $(BIN)/lib-snapshot-uids
 -include $(DIAM_OBJS:.o=.d)
 
 ALL_TARGETS += $(DIAMETER) $(DICT_FDX)
-# The scenario over the module in the guest (test-diameter, ~20 min under TCG)
+# The scenario over the module in the guest (test-diameter: four steps, ~6 min under TCG)
 # is not in make test: the same scenario runs natively over eBPF.
 TEST_TARGETS += test-diameter-unit test-diameter-fuzz test-diameter-ebpf
 BENCH_TARGETS += bench-diameter
