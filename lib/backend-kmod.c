@@ -216,11 +216,6 @@ static int lnb_kmod_reads_all(void *priv)
 
 	if (k->reader >= 0)
 		return k->reader;
-	err = lnb_kmod_privileged(priv);
-	if (err < 0)
-		return err;
-	if (err == 1)
-		return k->reader = 1;
 	err = lnb_kmod_get_user(priv, LINUBIA_UID_UNATTRIBUTED, &scratch, &detail);
 	if (err == 0 || err == -ENOENT)
 		k->reader = 1;

@@ -178,7 +178,7 @@ static void show_table(const struct show_rows *rows, const struct cli_row_key *k
 
 static void show_json(const struct show_rows *rows, const struct cli_row_key *keys,
 		      struct linubia_names *names, const struct show_opts *o,
-		      const struct linubia_stats *stats, bool privileged,
+		      const struct linubia_stats *stats, bool all_users,
 		      const char *backend)
 {
 	struct linubia_record r;
@@ -187,7 +187,7 @@ static void show_json(const struct show_rows *rows, const struct cli_row_key *ke
 	clock_gettime(CLOCK_REALTIME, &now);
 	out_str(stdout, "{\"schema\":1,\"backend\":");
 	json_string(stdout, backend);
-	out_str(stdout, privileged ? ",\"scope\":\"all\"" : ",\"scope\":\"own\"");
+	out_str(stdout, all_users ? ",\"scope\":\"all\"" : ",\"scope\":\"own\"");
 	out_str(stdout, ",\"time_ns\":");
 	out_u64(stdout, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
 	out_str(stdout, ",\"stats\":{");
@@ -233,12 +233,12 @@ static const char *show_om_user(void *ctx, uint32_t uid, char buf[LINUBIA_UID_ST
 /* Prometheus text or OpenMetrics: always in UID order. */
 static int show_exposition(const struct show_rows *rows, struct linubia_names *names,
 			   const struct show_opts *o, const struct linubia_stats *stats,
-			   bool privileged, const char *backend)
+			   bool all_users, const char *backend)
 {
 	struct show_om_ctx ctx = { names, o };
 	struct om_source src = {
 		.snapshot = rows->snapshot, .single = rows->single, .stats = stats,
-		.backend = backend, .all_users = privileged, .up = true,
+		.backend = backend, .all_users = all_users, .up = true,
 		.user_name = show_om_user, .user_ctx = &ctx,
 	};
 	int err = om_write_file(stdout, o->format == SHOW_OPENMETRICS ? OM_OPENMETRICS : OM_TEXT,
@@ -337,7 +337,7 @@ static int show_parse(int argc, char **argv, struct show_opts *o)
 
 /* Show rows (already fetched) in the requested format. */
 static int show_rows(struct show_rows *rows, const struct show_opts *o,
-		     const struct linubia_stats *stats, bool privileged,
+		     const struct linubia_stats *stats, bool all_users,
 		     const char *backend)
 {
 	const char *sort = o->sort ? o->sort : o->format == SHOW_TABLE ? "bytes" : "uid";
@@ -359,11 +359,11 @@ static int show_rows(struct show_rows *rows, const struct show_opts *o,
 		fprintf(stderr, "linubia: show: out of memory (free some memory and retry)\n");
 		ret = CLI_EXIT_FAILURE;
 	} else if (o->format == SHOW_JSON) {
-		show_json(rows, keys, names, o, stats, privileged, backend);
+		show_json(rows, keys, names, o, stats, all_users, backend);
 	} else if (o->format == SHOW_CSV) {
 		show_csv(rows, keys, names, o);
 	} else if (o->format == SHOW_PROMETHEUS || o->format == SHOW_OPENMETRICS) {
-		ret = show_exposition(rows, names, o, stats, privileged, backend);
+		ret = show_exposition(rows, names, o, stats, all_users, backend);
 	} else {
 		show_table(rows, keys, names, o);
 	}
@@ -395,7 +395,7 @@ int cmd_show(int argc, char **argv)
 	struct show_rows rows = { 0 };
 	struct show_opts o;
 	struct linubia *h;
-	int ret, err, privileged;
+	int ret, err, all_users;
 
 	ret = show_parse(argc, argv, &o);
 	if (ret)
@@ -403,7 +403,7 @@ int cmd_show(int argc, char **argv)
 	ret = cli_open(&h);
 	if (ret)
 		return ret;
-	privileged = linubia_reads_all(h) == 1;
+	all_users = linubia_reads_all(h) == 1;
 	if (o.one_uid) {
 		err = linubia_get_user(h, o.uid, &record);
 		if (!err)
@@ -424,9 +424,9 @@ int cmd_show(int argc, char **argv)
 		rows.count = linubia_snapshot_count(snapshot);
 		stats = *linubia_snapshot_stats(snapshot);
 	}
-	if (!privileged)
+	if (!all_users)
 		show_scope_note(&o, rows.count);
-	ret = show_rows(&rows, &o, &stats, privileged, linubia_backend_name(h));
+	ret = show_rows(&rows, &o, &stats, all_users, linubia_backend_name(h));
 out:
 	linubia_snapshot_free(snapshot);
 	linubia_close(h);

@@ -93,7 +93,7 @@ int cmd_stats(int argc, char **argv)
 	struct linubia_stats stats;
 	struct linubia *h;
 	size_t nowners = 0;
-	int ret, err, privileged;
+	int ret, err, all_users;
 
 	if (argc > 2 || (argc == 2 && !json))
 		return cli_usage_error("stats: unexpected argument '%s'", argv[argc - 1]);
@@ -101,9 +101,9 @@ int cmd_stats(int argc, char **argv)
 	if (ret)
 		return ret;
 	/* Who is at the bound needs every record: only for who reads them all. */
-	privileged = linubia_reads_all(h) == 1;
-	err = privileged ? linubia_snapshot_take(h, &snap) : linubia_get_stats(h, &stats);
-	if (!err && privileged) {
+	all_users = linubia_reads_all(h) == 1;
+	err = all_users ? linubia_snapshot_take(h, &snap) : linubia_get_stats(h, &stats);
+	if (!err && all_users) {
 		stats = *linubia_snapshot_stats(snap);
 		err = stats_at_bound(snap, stats.max_delegated, &owners, &nowners);
 	}
@@ -112,7 +112,7 @@ int cmd_stats(int argc, char **argv)
 	} else if (json) {
 		putchar('{');
 		json_stats_fields(stdout, &stats);
-		if (privileged)
+		if (all_users)
 			stats_print_owners(owners, nowners, true);
 		puts("}");
 	} else {
@@ -122,7 +122,7 @@ int cmd_stats(int argc, char **argv)
 		printf("%-24s %" PRIu32 "\n", "max_delegated", stats.max_delegated);
 		for (unsigned int s = 0; s < LINUBIA_STAT_COUNT; s++)
 			printf("%-24s %" PRIu64 "\n", linubia_stat_name(s), stats.values[s]);
-		if (privileged)
+		if (all_users)
 			stats_print_owners(owners, nowners, false);
 	}
 	free(owners);

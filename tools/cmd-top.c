@@ -117,7 +117,7 @@ static void top_header(const char *prefix)
 
 /* One full screen: title, totals, the busiest rows that fit. */
 static void top_screen(const struct top_row *rows, size_t n, struct linubia_names *names,
-		       const struct top_opts *o, bool privileged)
+		       const struct top_opts *o, bool all_users)
 {
 	double total[TOP_NRATES] = { 0 };
 	char a[CLI_NUM_LEN], b[CLI_NUM_LEN], clock[16];
@@ -132,7 +132,7 @@ static void top_screen(const struct top_row *rows, size_t n, struct linubia_name
 		strcpy(clock, "?");
 	printf("\033[H\033[2J");
 	printf("linubia top - %s, every %.1f s, %zu users%s (q or Ctrl-C quits)\n", clock,
-	       o->interval, n, privileged ? "" : ", only your own traffic");
+	       o->interval, n, all_users ? "" : ", only your own traffic");
 	printf("total in %s, out %s\n\n", cli_byte_rate(a, total[TOP_IN_BYTES], o->raw),
 	       cli_byte_rate(b, total[TOP_OUT_BYTES], o->raw));
 	top_header("");
@@ -227,7 +227,7 @@ static int top_loop(struct linubia *h, const struct top_opts *o, bool tty)
 	uint64_t step = (uint64_t)(o->interval * 1e9), deadline;
 	struct linubia_snapshot *prev = NULL, *cur = NULL;
 	struct linubia_names *names = linubia_names_new();
-	bool privileged = linubia_reads_all(h) == 1;
+	bool all_users = linubia_reads_all(h) == 1;
 	int ret = CLI_EXIT_OK, err;
 
 	if (!names)
@@ -253,7 +253,7 @@ static int top_loop(struct linubia *h, const struct top_opts *o, bool tty)
 			goto fail;
 		}
 		if (tty)
-			top_screen(rows, n, names, o, privileged);
+			top_screen(rows, n, names, o, all_users);
 		else
 			top_lines(rows, n, names, o);
 		free(rows);
