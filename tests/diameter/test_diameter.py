@@ -633,59 +633,88 @@ def tshark(w, *args):
     return lnb.run(["tshark", "-n", "-r", w.pcap] + list(args))
 
 
+def acrs_on_the_wire(w):
+    """Every Accounting-Request in the capture, in wire order, as dicts:
+    frame, TCP stream, header fields and {AVP code: (flags, value)}.  One
+    TCP segment may carry several messages (an ACA and a DPR or DWR from the
+    server, say), so tshark's verbose text is split per message: a display
+    filter and one field per frame would take such an ACA for a request."""
+    text = tshark(w, "-Y", "diameter.cmd.code == 271 && diameter.flags.request == 1", "-V")
+    out = []
+    for frame in text.split("\nFrame ")[1:]:
+        num = int(re.match(r"\s*(\d+)", frame).group(1))
+        stream = re.search(r"^    \[Stream index: (\d+)\]$", frame, re.M).group(1)
+        for msg in frame.split("Diameter Protocol")[1:]:
+            flags = int(re.search(r"^    Flags: (0x[0-9a-f]+)", msg, re.M).group(1), 16)
+            code = re.search(r"^    Command Code: .*\((\d+)\)$", msg, re.M).group(1)
+            if code != "271" or not flags & 0x80:
+                continue
+            avps = re.findall(r"^    AVP: \S*?\((\d+)\) l=\d+ f=(\S+) val=(.*)$", msg, re.M)
+            out.append({
+                "frame": num, "stream": stream, "t": bool(flags & 0x10),
+                "app": re.search(r"^    ApplicationId: .*\((\d+)\)$", msg, re.M).group(1),
+                "hbh": re.search(r"^    Hop-by-Hop Identifier: (\S+)$", msg, re.M).group(1),
+                "e2e": re.search(r"^    End-to-End Identifier: (\S+)$", msg, re.M).group(1),
+                "avps": {int(c): (f, v) for c, f, v in avps}})
+    return out
+
+
 @step
 def capture_decodes_cleanly(w, st):
     w.stop_capture()
     bad = tshark(w, "-Y", "_ws.malformed || _ws.expert.severity == error")
     lnb.expect(not bad.strip(), "tshark found malformed or erroneous packets:\n" + bad[:3000])
-    out = tshark(w, "-Y", "diameter.cmd.code == 271 && diameter.flags.request == 1",
-                 "-T", "fields", "-E", "separator=|", "-E", "occurrence=f",
-                 "-e", "diameter.Session-Id", "-e", "diameter.Accounting-Record-Number",
-                 "-e", "diameter.flags.T", "-e", "diameter.applicationId")
-    acrs = [l.split("|") for l in out.splitlines() if l.strip()]
+    acrs = acrs_on_the_wire(w)
     lnb.expect(len(acrs) > 0, "ACRs in the capture")
-    seen, resent_t = {}, 0
-    for sid, recno, tflag, app in acrs:
-        lnb.expect_eq(app, "3", "application id of an ACR")
-        key = (sid, recno)
-        if key in seen:
-            lnb.expect(tflag in ("1", "True"), "a re-sent ACR %r without the T flag" % (key,))
-            resent_t += 1
-        seen[key] = tflag
-    stored = {(r["sid"], str(r["recno"])) for r in rows(w)}
-    ours = {k for k in seen if any(k[0].endswith(";%d" % u) for u in all_uids())}
-    lnb.expect(ours <= stored, "every ACR of the test's users on the wire is stored")
-    t_total = sum(1 for a in acrs if a[2] in ("1", "True"))
+    # A Diameter re-send carries the T flag and its first End-to-End
+    # Identifier (RFC 6733 3).  The same message twice on one connection
+    # (same stream and Hop-by-Hop Identifier) would be TCP sending its
+    # bytes again, not a re-send.
+    first, resent_t, tcp_copies = {}, 0, 0
+    for a in acrs:
+        lnb.expect_eq(a["app"], "3", "application id of the ACR in frame %d" % a["frame"])
+        key = (a["avps"][263][1], int(a["avps"][485][1]))
+        prev = first.get(key)
+        if prev is None:
+            first[key] = a
+            continue
+        if (a["stream"], a["hbh"]) in prev.setdefault("copies", {(prev["stream"], prev["hbh"])}):
+            tcp_copies += 1
+            continue
+        prev["copies"].add((a["stream"], a["hbh"]))
+        lnb.expect(a["t"], "a re-sent ACR %r without the T flag: frame %d (stream %s, "
+                   "hop-by-hop %s), first sent in frame %d (stream %s, hop-by-hop %s)"
+                   % (key, a["frame"], a["stream"], a["hbh"], prev["frame"], prev["stream"],
+                      prev["hbh"]))
+        lnb.expect_eq(a["e2e"], prev["e2e"], "End-to-End Identifier of the re-sent ACR %r "
+                      "(frame %d, first in %d)" % (key, a["frame"], prev["frame"]))
+        resent_t += 1
+    stored = {(r["sid"], r["recno"]): r for r in rows(w)}
+    ours = [a for a in acrs
+            if any(a["avps"][263][1].endswith(";%d" % u) for u in all_uids())]
+    t_total = sum(1 for a in acrs if a["t"])
     if st.get("resends_expected"):
         lnb.expect(resent_t > 0, "some ACRs were re-sent (the outage without answers, SIGKILL)")
-    print("  %d ACRs on the wire, %d with the T flag, %d re-sent keys" % (len(acrs), t_total,
-                                                                         resent_t), flush=True)
+    print("  %d ACRs on the wire, %d with the T flag, %d re-sends, %d TCP retransmissions"
+          % (len(acrs), t_total, resent_t, tcp_copies), flush=True)
     # every ACR of the test's users, decoded by tshark: the M bit (set on
     # the RFC 7155 AVPs, clear on the Linux-* ones) and each value equals
     # the row app_acct stored for that Session-Id and record number
-    stored = {(r["sid"], r["recno"]): r for r in rows(w)}
-    text = tshark(w, "-Y", "diameter.cmd.code == 271 && diameter.flags.request == 1", "-V")
-    checked = 0
-    for frame in text.split("\nFrame ")[1:]:
-        for msg in frame.split("Diameter Protocol")[1:]:
-            avps = re.findall(r"^    AVP: \S*?\((\d+)\) l=\d+ f=(\S+) val=(.*)$", msg, re.M)
-            byc = {int(c): (f, v) for c, f, v in avps}
-            sid = byc[263][1]
-            if not any(sid.endswith(";%d" % u) for u in all_uids()):
-                continue
-            recno = int(byc[485][1])
-            row = stored.get((sid, recno))
-            lnb.expect(row is not None, "ACR %s/%d on the wire is stored" % (sid, recno))
-            for code, name, _, m in diaenv.AVPS:
-                lnb.expect(code in byc, "AVP %d in the ACR %s/%d" % (code, sid, recno))
-                flags, val = byc[code]
-                lnb.expect_eq("M" in flags, bool(m), "M bit of AVP %d" % code)
-                num = int(val, 16) if code >= 5000 else int(val)
-                lnb.expect_eq(num, row["avps"][name], "%s of %s/%d: wire vs stored"
-                              % (name, sid, recno))
-            checked += 1
-    lnb.expect(checked >= 3 * len(all_uids()), "ACRs of the test's users decoded: %d" % checked)
-    print("  %d ACRs of the test's users decoded by tshark, every value as stored" % checked,
+    for a in ours:
+        sid, recno = a["avps"][263][1], int(a["avps"][485][1])
+        row = stored.get((sid, recno))
+        lnb.expect(row is not None, "ACR %s/%d on the wire (frame %d) is stored"
+                   % (sid, recno, a["frame"]))
+        for code, name, _, m in diaenv.AVPS:
+            lnb.expect(code in a["avps"], "AVP %d in the ACR %s/%d" % (code, sid, recno))
+            flags, val = a["avps"][code]
+            lnb.expect_eq("M" in flags, bool(m), "M bit of AVP %d" % code)
+            num = int(val, 16) if code >= 5000 else int(val)
+            lnb.expect_eq(num, row["avps"][name], "%s of %s/%d: wire vs stored"
+                          % (name, sid, recno))
+    lnb.expect(len(ours) >= 3 * len(all_uids()),
+               "ACRs of the test's users decoded: %d" % len(ours))
+    print("  %d ACRs of the test's users decoded by tshark, every value as stored" % len(ours),
           flush=True)
 
 
