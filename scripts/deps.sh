@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 
 pkgs=(
-	build-essential pkg-config gcc-12 make
+	build-essential pkg-config gcc-12 make man-db
 	linux-headers-amd64 linux-image-amd64 kmod dwarves
 	sparse
 	qemu-system-x86 busybox-static cpio xz-utils zstd
