@@ -9,7 +9,8 @@
 #   data:    linubia.1, LINUBIA-MIB.txt (MIBDIR; Net-SNMP reads
 #            /usr/share/snmp/mibs, so PREFIX=/usr puts it on snmpd's path),
 #            dict_linubia.fdx (LIBDIR/freeDiameter, for freeDiameterd),
-#            the snmpd and NMS examples (DATADIR/linubia)
+#            the snmpd and NMS examples and the exporter's eBPF drop-in
+#            (DATADIR/linubia)
 #   units:   conf/*.service, *.timer (UNITDIR), their paths rewritten to
 #            these directories
 #   config:  SYSCONFDIR/linubia/*.conf, only where none exists yet: an
@@ -40,6 +41,8 @@ files() {
 	echo "$MIBDIR/LINUBIA-MIB.txt 0644 mibs/LINUBIA-MIB.txt"
 	echo "$LIBDIR/freeDiameter/dict_linubia.fdx 0644 $BUILD/diameter/dict_linubia.fdx"
 	echo "$DATADIR/linubia/snmpd-linubia.conf 0644 conf/snmpd-linubia.conf"
+	# a systemd drop-in that runs the exporter as root: the admin's choice
+	echo "$DATADIR/linubia/linubia-exporter-ebpf.conf 0644 conf/linubia-exporter-ebpf.conf"
 	echo "$DATADIR/linubia/linubia-mrtg-cfg 0755 conf/mrtg/linubia-mrtg-cfg"
 	echo "$DATADIR/linubia/cacti/linubia_users.xml 0644 conf/cacti/linubia_users.xml"
 }
@@ -49,7 +52,7 @@ units() {
 }
 
 configs() {
-	ls conf/linubia-agentx.conf conf/linubia-diameter.conf conf/linubia-exporter-ebpf.conf
+	ls conf/linubia-agentx.conf conf/linubia-diameter.conf
 }
 
 # Units name /usr/sbin, /usr/bin, /usr/lib/linubia and /etc/linubia.

@@ -37,7 +37,6 @@ expected() {
 	cat <<'LIST'
 644 ./etc/linubia/linubia-agentx.conf
 644 ./etc/linubia/linubia-diameter.conf
-644 ./etc/linubia/linubia-exporter-ebpf.conf
 755 ./usr/bin/linubia
 644 ./usr/include/linubia.h
 644 ./usr/include/linux/linubia.h
@@ -58,6 +57,7 @@ expected() {
 755 ./usr/sbin/linubia-diameter
 755 ./usr/sbin/linubia-exporter
 644 ./usr/share/linubia/cacti/linubia_users.xml
+644 ./usr/share/linubia/linubia-exporter-ebpf.conf
 755 ./usr/share/linubia/linubia-mrtg-cfg
 644 ./usr/share/linubia/snmpd-linubia.conf
 644 ./usr/share/man/man1/linubia.1
@@ -128,7 +128,7 @@ reinstall() {
 check "second install keeps an edited configuration" reinstall
 check "make uninstall" make -s uninstall PREFIX=/usr DESTDIR="$D"
 left() {
-	diff <(printf '644 ./etc/linubia/linubia-agentx.conf\n644 ./etc/linubia/linubia-diameter.conf\n644 ./etc/linubia/linubia-exporter-ebpf.conf\n') <(tree "$D") &&
+	diff <(printf '644 ./etc/linubia/linubia-agentx.conf\n644 ./etc/linubia/linubia-diameter.conf\n') <(tree "$D") &&
 		[ "$(cat "$D/etc/linubia/linubia-agentx.conf")" = "$mine" ]
 }
 check "uninstall leaves only the configuration, the edit intact" left
