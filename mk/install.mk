@@ -23,7 +23,12 @@ INSTALL_VARS = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" \
 	MIBDIR="$(MIBDIR)" UNITDIR="$(UNITDIR)" SYSCONFDIR="$(SYSCONFDIR)" \
 	LIB_VERSION="$(LIB_VERSION)" LIB_SONAME="$(LIB_SONAME)" BUILD="$(BUILD)"
 
-install: lib $(LINUBIA) $(AGENTX) $(BPF_TOOL) $(DIAMETER) $(DICT_FDX) $(BIN)/linubia-exporter
+# What install-tree.sh copies from build/ (the exporter by its path:
+# mk/prometheus.mk, which names it, is read after this file).
+INSTALL_DEPS := lib $(LINUBIA) $(AGENTX) $(BPF_TOOL) $(DIAMETER) $(DICT_FDX) \
+	$(BIN)/linubia-exporter
+
+install: $(INSTALL_DEPS)
 	$(INSTALL_VARS) scripts/install-tree.sh install
 
 uninstall:
@@ -31,7 +36,7 @@ uninstall:
 
 # Install into a scratch DESTDIR with two prefixes, build and run a program
 # against the installed library and headers, uninstall (tests/install).
-test-install: lib $(LINUBIA) $(AGENTX) $(BPF_TOOL) $(DIAMETER) $(DICT_FDX) $(BIN)/linubia-exporter
+test-install: $(INSTALL_DEPS)
 	tests/install/test-install.sh
 
 TEST_TARGETS += test-install

@@ -40,7 +40,8 @@ $(LIB_A): $(LIB_OBJS)
 
 $(LIB_PC): lib/liblinubia.pc.in mk/lib.mk
 	@mkdir -p $(@D)
-	sed -e 's|@VERSION@|$(LIB_VERSION)|' -e 's|@PREFIX@|/usr/local|' $< > $@
+	sed -e 's|@VERSION@|$(LIB_VERSION)|' -e 's|@PREFIX@|/usr/local|' \
+		-e 's|@LIBDIR@|/usr/local/lib|' -e 's|@INCLUDEDIR@|/usr/local/include|' $< > $@
 
 -include $(LIB_OBJS:.o=.d)
 

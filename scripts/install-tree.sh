@@ -72,7 +72,7 @@ do_install() {
 	ln -sfn "$LIB_SONAME" "$D$LIBDIR/liblinubia.so"
 	mkdir -p "$D$LIBDIR/pkgconfig"
 	sed -e "s|@VERSION@|$LIB_VERSION|" -e "s|@PREFIX@|$PREFIX|" \
-	    -e "s|^libdir=.*|libdir=$LIBDIR|" -e "s|^includedir=.*|includedir=$INCLUDEDIR|" \
+	    -e "s|@LIBDIR@|$LIBDIR|" -e "s|@INCLUDEDIR@|$INCLUDEDIR|" \
 	    lib/liblinubia.pc.in >"$D$LIBDIR/pkgconfig/liblinubia.pc"
 	chmod 0644 "$D$LIBDIR/pkgconfig/liblinubia.pc"
 	mkdir -p "$D$UNITDIR"
