@@ -18,6 +18,7 @@ TRAFFIC := $(BIN)/linubia-traffic
 FLOOD := $(BIN)/linubia-flood
 LINUBIA := $(BIN)/linubia
 AGENTX := $(BIN)/linubia-agentx
+DLMOD := $(BUILD)/snmp/linubia.so
 BPF_TOOL := $(BIN)/linubia-bpf
 BPF_NOOP := $(BIN)/linubia-bpf-noop
 # The kernel the module is built for and the VM tests boot: KVER=6.1 (the

@@ -25,7 +25,7 @@ INSTALL_VARS = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" BINDIR="$(BINDIR)" \
 
 # What install-tree.sh copies from build/ (the exporter by its path:
 # mk/prometheus.mk, which names it, is read after this file).
-INSTALL_DEPS := lib $(LINUBIA) $(AGENTX) $(BPF_TOOL) $(DIAMETER) $(DICT_FDX) \
+INSTALL_DEPS := lib $(LINUBIA) $(AGENTX) $(DLMOD) $(BPF_TOOL) $(DIAMETER) $(DICT_FDX) \
 	$(BIN)/linubia-exporter
 
 install: $(INSTALL_DEPS)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # SNMP: LINUBIA-MIB, the AgentX subagent and their tests.
 #   build/bin/linubia-agentx   the subagent (static liblinubia + Net-SNMP)
+#   build/snmp/linubia.so      the same handler as an snmpd dlmod (PIC objects,
+#                              static liblinubia, only init_/deinit_linubia exported)
 #   test-mib      smilint -l 6 on mibs/LINUBIA-MIB.txt must print nothing
 #   test-snmp-unit cmocka: index encoding/ordering, Counter64, columns, discontinuity
 #   test-snmp     end to end in the QEMU guest: real module, private snmpd + subagent
@@ -25,6 +27,19 @@ $(SNMP_OUT)/obj/%.o: subagent/%.c
 $(AGENTX): $(AGENTX_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $(AGENTX_OBJS) $(LIB_A) $(LIB_LIBS) $(SNMP_LIBS)
+
+# The dlmod: the same sources but main.c, built position-independent.
+DLMOD_SRCS := subagent/dlmod.c subagent/agent.c $(SNMP_CORE)
+DLMOD_OBJS := $(patsubst subagent/%.c,$(SNMP_OUT)/pic/%.o,$(DLMOD_SRCS))
+
+$(SNMP_OUT)/pic/%.o: subagent/%.c
+	@mkdir -p $(@D)
+	$(CC) $(SNMP_CFLAGS) -fPIC -c -o $@ $<
+
+$(DLMOD): $(DLMOD_OBJS) $(LIB_A) subagent/dlmod.map
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,--version-script=subagent/dlmod.map -Wl,--no-undefined -o $@ \
+		$(DLMOD_OBJS) $(LIB_A) $(LIB_LIBS) $(SNMP_LIBS)
 
 $(SNMP_OUT)/test-snmp-unit: tests/snmp/test-snmp-unit.c $(SNMP_CORE) $(LIB_A)
 	@mkdir -p $(@D)
@@ -61,17 +76,26 @@ test-snmp: kmod $(SNMP_E2E_DEPS)
 test-snmp-ebpf: $(BPF_TOOL) $(SNMP_E2E_DEPS)
 	LINUBIA_MIBDIRS=$(SNMP_MIBDIRS) python3 tests/snmp/test_snmp.py --backend ebpf $(SNMP_TESTS)
 
--include $(AGENTX_OBJS:.o=.d)
+# The same scenario with linubia.so inside snmpd instead of the subagent.
+test-snmp-dlmod: $(BPF_TOOL) $(SNMP_E2E_DEPS) $(DLMOD)
+	LINUBIA_MIBDIRS=$(SNMP_MIBDIRS) python3 tests/snmp/test_snmp.py --backend ebpf \
+		--mode dlmod $(SNMP_TESTS)
 
-ALL_TARGETS += $(AGENTX)
-TEST_TARGETS += test-mib test-snmp-unit test-snmp test-snmp-ebpf
-.PHONY: test-mib test-snmp-unit test-snmp test-snmp-ebpf
+test-snmp-dlmod-kmod: kmod $(SNMP_E2E_DEPS) $(DLMOD)
+	LINUBIA_MIBDIRS=$(SNMP_MIBDIRS) $(VM) --timeout 1800 -- \
+		python3 tests/snmp/test_snmp.py --backend kmod --mode dlmod $(SNMP_TESTS)
+
+-include $(AGENTX_OBJS:.o=.d) $(DLMOD_OBJS:.o=.d)
+
+ALL_TARGETS += $(AGENTX) $(DLMOD)
+TEST_TARGETS += test-mib test-snmp-unit test-snmp test-snmp-ebpf test-snmp-dlmod
+.PHONY: test-mib test-snmp-unit test-snmp test-snmp-ebpf test-snmp-dlmod test-snmp-dlmod-kmod
 
 # Figures for docs/snmp.md; never fails on time.
-bench-snmp: kmod $(AGENTX) $(LINUBIA) $(BIN)/lib-snapshot-uids
+bench-snmp: kmod $(AGENTX) $(DLMOD) $(LINUBIA) $(BIN)/lib-snapshot-uids
 	$(VM) --timeout 3000 --mem 2048 -- bench/snmp-bench.sh kmod
 
-bench-snmp-ebpf: $(BPF_TOOL) $(AGENTX) $(LINUBIA) $(BIN)/lib-snapshot-uids
+bench-snmp-ebpf: $(BPF_TOOL) $(AGENTX) $(DLMOD) $(LINUBIA) $(BIN)/lib-snapshot-uids
 	bench/snmp-bench.sh ebpf
 
 BENCH_TARGETS += bench-snmp bench-snmp-ebpf

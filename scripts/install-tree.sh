@@ -5,11 +5,13 @@
 #            (linubia.h and the UAPI header <linux/linubia.h>)
 #   programs: linubia (BINDIR); linubia-agentx, linubia-bpf,
 #            linubia-diameter, linubia-exporter (SBINDIR: daemons and the
-#            eBPF loader are root's); linubia-textfile (LIBEXECDIR/linubia)
+#            eBPF loader are root's); linubia-textfile (LIBEXECDIR/linubia);
+#            linubia.so, LINUBIA-MIB inside snmpd (LIBDIR/snmp/dlmod)
 #   data:    linubia.1, LINUBIA-MIB.txt (MIBDIR; Net-SNMP reads
 #            /usr/share/snmp/mibs, so PREFIX=/usr puts it on snmpd's path),
 #            dict_linubia.fdx (LIBDIR/freeDiameter, for freeDiameterd),
-#            the snmpd and NMS examples and the exporter's eBPF drop-in
+#            the snmpd (AgentX and dlmod: its dlmod line rewritten to
+#            LIBDIR) and NMS examples and the exporter's eBPF drop-in
 #            (DATADIR/linubia)
 #   units:   conf/*.service, *.timer (UNITDIR), their paths rewritten to
 #            these directories
@@ -41,6 +43,8 @@ files() {
 	echo "$MIBDIR/LINUBIA-MIB.txt 0644 mibs/LINUBIA-MIB.txt"
 	echo "$LIBDIR/freeDiameter/dict_linubia.fdx 0644 $BUILD/diameter/dict_linubia.fdx"
 	echo "$DATADIR/linubia/snmpd-linubia.conf 0644 conf/snmpd-linubia.conf"
+	echo "$DATADIR/linubia/snmpd-linubia-dlmod.conf 0644 conf/snmpd-linubia-dlmod.conf"
+	echo "$LIBDIR/snmp/dlmod/linubia.so 0644 $BUILD/snmp/linubia.so"
 	# a systemd drop-in that runs the exporter as root: the admin's choice
 	echo "$DATADIR/linubia/linubia-exporter-ebpf.conf 0644 conf/linubia-exporter-ebpf.conf"
 	echo "$DATADIR/linubia/linubia-mrtg-cfg 0755 conf/mrtg/linubia-mrtg-cfg"
@@ -68,6 +72,9 @@ do_install() {
 		install -D -m "$mode" "$src" "$D$dest"
 		n=$((n + 1))
 	done < <(files)
+	# the snippet's dlmod line names where linubia.so went
+	sed -i "s|/usr/local/lib/snmp/dlmod/|$LIBDIR/snmp/dlmod/|" \
+		"$D$DATADIR/linubia/snmpd-linubia-dlmod.conf"
 	ln -sfn "liblinubia.so.$LIB_VERSION" "$D$LIBDIR/$LIB_SONAME"
 	ln -sfn "$LIB_SONAME" "$D$LIBDIR/liblinubia.so"
 	mkdir -p "$D$LIBDIR/pkgconfig"
@@ -108,7 +115,7 @@ do_uninstall() {
 	done
 	rm -f "$D$SYSCONFDIR"/linubia/*.dist
 	rmdir "$D$LIBEXECDIR/linubia" "$D$DATADIR/linubia/cacti" "$D$DATADIR/linubia" \
-	      "$D$LIBDIR/freeDiameter" 2>/dev/null || true
+	      "$D$LIBDIR/freeDiameter" "$D$LIBDIR/snmp/dlmod" "$D$LIBDIR/snmp" 2>/dev/null || true
 	echo "uninstall: $n files removed; kept the configuration in $SYSCONFDIR/linubia" \
 	     "(remove it by hand to purge)"
 }

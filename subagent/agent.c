@@ -45,7 +45,8 @@ static struct {
 	struct linubia *handle;
 	struct linubia_snapshot *snap;
 	struct lnb_names *names;	/* looked up by their own thread */
-	netsnmp_cache *cache;
+	netsnmp_handler_registration *reg;
+	netsnmp_cache *cache;	/* owned by its handler in reg's chain */
 	int backend, status, count_loopback;
 	uint64_t now_ns;	/* CLOCK_REALTIME at the snapshot */
 	uint64_t epoch_ns;	/* when sysUpTime was 0 (lnb_uptime_epoch) */
@@ -528,42 +529,76 @@ static int lnb_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
 
 int lnb_agent_register(int cache_seconds)
 {
-	netsnmp_handler_registration *reg;
+	netsnmp_mib_handler *cache_handler = NULL;
 	char err[256];
 
+	/* A dlmod may be loaded again into the same snmpd (SIGHUP): start clean. */
+	memset(&lnb, 0, sizeof(lnb));
 	if (lnb_columns_init(err, sizeof(err)) < 0) {
 		snmp_log(LOG_ERR, "linubia: the MIB column mapping does not match liblinubia: %s "
 			 "(rebuild the subagent with the library it runs with)\n", err);
 		return -1;
 	}
-	lnb.names = lnb_names_start(NULL, LNB_NAME_NEGATIVE_TTL);
 	lnb.status = LNB_NOT_LOADED;
 	lnb.backend = LNB_BACKEND_NONE;
-	reg = netsnmp_create_handler_registration("linubia", lnb_handler, lnb_root,
-						  LNB_ROOT_LEN, HANDLER_CAN_RWRITE);
 	lnb.cache = netsnmp_cache_create(cache_seconds, lnb_cache_load, lnb_cache_free,
 					 lnb_root, LNB_ROOT_LEN);
-	if (!reg || !lnb.cache || !lnb.names) {
-		snmp_log(LOG_ERR, "linubia: out of memory registering LINUBIA-MIB\n");
-		return -1;
+	if (lnb.cache) {
+		cache_handler = netsnmp_cache_handler_get(lnb.cache);
+		if (cache_handler) {	/* from here on freed with its handler */
+			netsnmp_cache_handler_owns_cache(cache_handler);
+		} else {
+			netsnmp_cache_remove(lnb.cache);
+			netsnmp_cache_free(lnb.cache);
+		}
 	}
-	if (netsnmp_inject_handler(reg, netsnmp_cache_handler_get(lnb.cache)) ||
-	    netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
-		snmp_log(LOG_ERR, "linubia: registering LINUBIA-MIB failed\n");
-		return -1;
+	lnb.reg = netsnmp_create_handler_registration("linubia", lnb_handler, lnb_root,
+						      LNB_ROOT_LEN, HANDLER_CAN_RWRITE);
+	lnb.names = lnb_names_start(NULL, LNB_NAME_NEGATIVE_TTL);
+	if (!cache_handler || !lnb.reg || !lnb.names ||
+	    netsnmp_inject_handler(lnb.reg, cache_handler)) {
+		snmp_log(LOG_ERR, "linubia: out of memory registering LINUBIA-MIB\n");
+		netsnmp_handler_free(cache_handler);
+		netsnmp_handler_registration_free(lnb.reg);
+		goto fail;
+	}
+	/* On failure netsnmp_register_handler() frees lnb.reg and the cache. */
+	if (netsnmp_register_handler(lnb.reg) != MIB_REGISTERED_OK) {
+		snmp_log(LOG_ERR, "linubia: registering LINUBIA-MIB failed (is it served "
+			 "already, by a subagent or another dlmod?)\n");
+		goto fail;
 	}
 	return 0;
+fail:
+	lnb.reg = NULL;
+	lnb.cache = NULL;
+	lnb_names_stop(lnb.names);
+	lnb.names = NULL;
+	return -1;
+}
+
+void lnb_agent_set_cache_period(int cache_seconds)
+{
+	lnb.cache->timeout = cache_seconds;
+	lnb.cache->valid = 0;
 }
 
 void lnb_agent_reload(int cache_seconds)
 {
-	lnb.cache->timeout = cache_seconds;
-	lnb.cache->valid = 0;
+	lnb_agent_set_cache_period(cache_seconds);
 	linubia_snapshot_free(lnb.snap);
 	lnb.snap = NULL;
 	lnb_names_stop(lnb.names);
 	lnb.names = lnb_names_start(NULL, LNB_NAME_NEGATIVE_TTL);
 	lnb_disconnect();
+}
+
+void lnb_agent_unregister(void)
+{
+	if (lnb.reg)
+		netsnmp_unregister_handler(lnb.reg);	/* frees it, its cache, the snapshot */
+	lnb.reg = NULL;
+	lnb.cache = NULL;
 }
 
 void lnb_agent_shutdown(void)

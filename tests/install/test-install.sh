@@ -47,6 +47,7 @@ expected() {
 777 ./usr/lib/liblinubia.so.0
 644 ./usr/lib/liblinubia.so.0.1.0
 644 ./usr/lib/pkgconfig/liblinubia.pc
+644 ./usr/lib/snmp/dlmod/linubia.so
 644 ./usr/lib/systemd/system/linubia-agentx.service
 644 ./usr/lib/systemd/system/linubia-diameter.service
 644 ./usr/lib/systemd/system/linubia-exporter.service
@@ -59,12 +60,13 @@ expected() {
 644 ./usr/share/linubia/cacti/linubia_users.xml
 644 ./usr/share/linubia/linubia-exporter-ebpf.conf
 755 ./usr/share/linubia/linubia-mrtg-cfg
+644 ./usr/share/linubia/snmpd-linubia-dlmod.conf
 644 ./usr/share/linubia/snmpd-linubia.conf
 644 ./usr/share/man/man1/linubia.1
 644 ./usr/share/snmp/mibs/LINUBIA-MIB.txt
 LIST
 }
-check "installed files and modes (27)" diff <(expected | LC_ALL=C sort -k2) <(tree "$D")
+check "installed files and modes (29)" diff <(expected | LC_ALL=C sort -k2) <(tree "$D")
 
 # Every path a unit runs or reads from /usr or /etc/linubia is installed.
 units_ok() {
@@ -115,6 +117,15 @@ check "a program built with the installed pkg-config file links and runs" pc_bui
 
 check "installed linubia --help" "$D/usr/bin/linubia" --help
 check "installed man page renders" sh -c "man -l '$D/usr/share/man/man1/linubia.1' | grep -q linubia"
+dlmod_ok() {  # ROOT LIBDIR: the snippet loads the installed dlmod, which exports two symbols
+	local line
+	line=$(grep '^dlmod ' "$1$3/linubia/snmpd-linubia-dlmod.conf") || return 1
+	[ "$line" = "dlmod linubia $2/snmp/dlmod/linubia.so" ] ||
+		{ echo "the snippet says: $line"; return 1; }
+	[ "$(nm -D --defined-only "$1$2/snmp/dlmod/linubia.so" | awk '{ print $3 }' | sort | xargs)" = \
+	  "deinit_linubia init_linubia" ] || { echo "linubia.so exports more or less"; return 1; }
+}
+check "the dlmod snippet names the installed linubia.so" dlmod_ok "$D" /usr/lib /usr/share
 check "installed MIB names linubiaUserTable" grep -q "linubiaUserTable" "$D/usr/share/snmp/mibs/LINUBIA-MIB.txt"
 
 # An admin's edit survives a reinstall and an uninstall.
@@ -138,6 +149,8 @@ check "make install PREFIX=/usr/local" make -s install DESTDIR="$L"
 check "units follow PREFIX=/usr/local" sh -c \
 	"grep -q '^ExecStart=/usr/local/sbin/linubia-agentx ' '$L/usr/local/lib/systemd/system/linubia-agentx.service' && ! grep -h '^ExecStart=/usr/s\?bin' '$L'/usr/local/lib/systemd/system/*.service"
 check "units (PREFIX=/usr/local) name installed files only" units_ok "$L" usr/local/lib/systemd/system
+check "the dlmod snippet (PREFIX=/usr/local) names the installed linubia.so" \
+	dlmod_ok "$L" /usr/local/lib /usr/local/share
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -16,6 +16,8 @@ import uapi  # noqa: E402
 
 REPO = uapi.REPO
 AGENTX = os.path.join(REPO, "build", "bin", "linubia-agentx")
+DLMOD = os.path.join(REPO, "build", "snmp", "linubia.so")
+MODES = ("agentx", "dlmod")
 MIBFILE = os.path.join(REPO, "mibs", "LINUBIA-MIB.txt")
 MIBDIRS = os.environ.get("LINUBIA_MIBDIRS",
                          "%s/build/mibs/base:/usr/share/snmp/mibs:%s/mibs" % (REPO, REPO))
@@ -38,10 +40,16 @@ def scalar(name):
 class SnmpEnv:
     """snmpd on 127.0.0.1:port (v2c community RO read-only, v3 authPriv
     user RW_USER read-write, both limited to the LINUBIA view and system)
-    and the subagent on a socket in a private directory.  The directory
-    must not be on 9p (AgentX sockets cannot live there)."""
+    and LINUBIA-MIB served by the subagent on a socket in a private
+    directory (mode "agentx"), or by linubia.so loaded into that snmpd
+    (mode "dlmod": then snmpd is the agent, and start_agent/stop_agent
+    start and stop snmpd).  The directory must not be on 9p (AgentX
+    sockets cannot live there)."""
 
-    def __init__(self, port, cache_period=1, ping_interval=1, prefix="lnb-snmp-"):
+    def __init__(self, port, cache_period=1, ping_interval=1, prefix="lnb-snmp-",
+                 mode="agentx"):
+        assert mode in MODES, mode
+        self.mode = mode
         self.port = port
         self.host = "127.0.0.1:%d" % port
         self.dir = tempfile.mkdtemp(prefix=prefix)
@@ -55,11 +63,16 @@ class SnmpEnv:
         self.snmpd_log = open(os.path.join(self.dir, "snmpd.log"), "a")
         self.agent_log = os.path.join(self.dir, "agent.log")
         self.agent_conf = os.path.join(self.dir, "agentx.conf")
-        self.pidfile = os.path.join(self.dir, "agentx.pid")
+        self.snmpd_pidfile = os.path.join(self.dir, "snmpd.pid")
+        self.pidfile = self.snmpd_pidfile if mode == "dlmod" else \
+            os.path.join(self.dir, "agentx.pid")
+        self.write_agent_conf(cache_period, ping_interval)
+
+    def write_agent_conf(self, cache_period, ping_interval):
+        """The subagent's settings file; in dlmod mode snmpd.conf's
+        linubiaCachePeriod (the ping interval is AgentX's alone)."""
         with open(os.path.join(self.dir, "snmpd.conf"), "w") as f:
-            f.write("""master agentx
-agentXSocket %s
-agentXPerms 0660 0755
+            f.write("""%s
 agentaddress udp:%s
 dontLogTCPWrappersConnects yes
 view linubia included .1.3.6.1.2.1.1
@@ -67,10 +80,9 @@ view linubia included .1.3.6.1.4.1.8072.9999.9999.1
 rocommunity %s 127.0.0.0/8 -V linubia
 createUser %s SHA "%s" AES "%s"
 rwuser %s priv -V linubia
-""" % (self.sock, self.host, RO, RW_USER, AUTH_PASS, PRIV_PASS, RW_USER))
-        self.write_agent_conf(cache_period, ping_interval)
-
-    def write_agent_conf(self, cache_period, ping_interval):
+""" % ("dlmod linubia %s\nlinubiaCachePeriod %d" % (DLMOD, cache_period) if self.mode == "dlmod"
+       else "master agentx\nagentXSocket %s\nagentXPerms 0660 0755" % self.sock,
+       self.host, RO, RW_USER, AUTH_PASS, PRIV_PASS, RW_USER))
         with open(self.agent_conf, "w") as f:
             f.write("# test settings\ncache_period %d\nping_interval %d\n"
                     % (cache_period, ping_interval))
@@ -79,30 +91,42 @@ rwuser %s priv -V linubia
         return dict(os.environ, SNMP_PERSISTENT_DIR=persist or self.client,
                     MIBDIRS=MIBDIRS, MIBS=mibs)
 
-    def start_snmpd(self):
+    def start_snmpd(self, prefix=()):
+        if self.snmpd:  # dlmod mode: start_agent() started it
+            return
         e = self.env(self.persist)
         # snmpd needs no MIB files; parsing Debian's half set costs seconds under TCG
         e["MIBS"], e["MIBDIRS"] = "", self.client
         self.snmpd = subprocess.Popen(
-            ["snmpd", "-f", "-Lo", "-C", "-c", os.path.join(self.dir, "snmpd.conf"),
-             "-p", os.path.join(self.dir, "snmpd.pid"), "-I", "-smux"],
+            list(prefix) + ["snmpd", "-f", "-Lo", "-C", "-c", os.path.join(self.dir, "snmpd.conf"),
+                            "-p", self.snmpd_pidfile, "-I", "-smux"],
             stdout=self.snmpd_log, stderr=subprocess.STDOUT, env=e)
+        if self.mode == "dlmod":
+            self.agent = self.snmpd
 
     def stop_snmpd(self, sig=signal.SIGTERM):
+        rc = None
         if self.snmpd:
             self.snmpd.send_signal(sig)
-            self.snmpd.wait(timeout=30)
+            rc = self.snmpd.wait(timeout=120)
             self.snmpd = None
+            if self.mode == "dlmod":
+                self.agent = None
         if os.path.exists(self.sock):
             os.unlink(self.sock)  # snmpd leaves it behind
+        return rc
 
     def start_agent(self, prefix=()):
+        if self.mode == "dlmod":
+            return self.start_snmpd(prefix)
         self.agent = subprocess.Popen(
             list(prefix) + [AGENTX, "-f", "-x", self.sock, "-c", self.agent_conf,
                             "-p", self.pidfile, "-Lf", self.agent_log],
             stdout=subprocess.DEVNULL, stderr=open(self.agent_log + ".stderr", "a"))
 
     def stop_agent(self):
+        if self.mode == "dlmod":
+            return self.stop_snmpd()
         rc = None
         if self.agent:
             self.agent.send_signal(signal.SIGTERM)
