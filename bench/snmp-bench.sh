@@ -11,8 +11,9 @@
 # walks alternate with the others.  Prints varbinds/s, medians and their
 # ratios, the subagent's RSS and what the dlmod adds to snmpd's RSS.
 # Figures only, never fails on time.
-# LINUBIA_BENCH_SNMP_FULL=0 skips the subagent's whole-table walk (37 s
-# at 10,000 users, ten times that at 100,000).
+# LINUBIA_BENCH_SNMP_FULL=0 skips the subagent's whole-table walk (23-37 s
+# at 10,000 users, ten times that at 100,000); LINUBIA_BENCH_SNMP_SETTINGS=0
+# the walks over AgentX with other max-repetitions and with snmptable.
 #   bench/snmp-bench.sh kmod   in the QEMU guest (make bench-snmp)
 #   bench/snmp-bench.sh ebpf   natively over the eBPF backend (make bench-snmp-ebpf)
 set -euo pipefail
@@ -122,10 +123,11 @@ until [ "$(q $port .1.3.6.1.4.1.8072.9999.9999.1.1.1.4.0)" = 1 ] &&
 done
 
 # bulkwalk NAME OID [PORT]: prints one line, appends varbinds/s to $dir/NAME.rates
+# ($reps: max-repetitions, default 50)
 bulkwalk() {
 	local t0 t1 n
 	t0=$(date +%s.%N)
-	n=$($(reach ${3:-$port}) snmpbulkwalk -v2c -c bench -t 60 -r 0 -Cr50 -On 127.0.0.1:${3:-$port} "$2" | wc -l)
+	n=$($(reach ${3:-$port}) snmpbulkwalk -v2c -c bench -t 60 -r 0 -Cr${reps:-50} -On 127.0.0.1:${3:-$port} "$2" | wc -l)
 	t1=$(date +%s.%N)
 	awk -v name="$1" -v n="$n" -v t0="$t0" -v t1="$t1" -v out="$dir/$1.rates" \
 		'BEGIN { r = n / (t1 - t0); print r >> out
@@ -151,6 +153,23 @@ for round in $(seq 1 "$rounds"); do
 done
 if [ "${LINUBIA_BENCH_SNMP_FULL:-1}" != 0 ]; then
 	bulkwalk agentx-all-columns $table
+fi
+# NMS settings over AgentX: max-repetitions, and all columns in each
+# request (snmptable) instead of one column after the other (bulkwalk).
+tablewalk() {  # NAME REPS: snmptable of linubiaUserTable over AgentX
+	local t0 t1 n
+	t0=$(date +%s.%N)
+	n=$(ip netns exec $ns env MIBDIRS="$PWD/build/mibs/base:/usr/share/snmp/mibs:$PWD/mibs" \
+		MIBS=LINUBIA-MIB snmptable -v2c -c bench -t 60 -r 0 -Cr "$2" -CH -Cf , \
+		127.0.0.1:$port LINUBIA-MIB::linubiaUserTable | wc -l)
+	t1=$(date +%s.%N)
+	awk -v name="$1" -v n="$((n * 39))" -v t0="$t0" -v t1="$t1" \
+		'BEGIN { printf "%-26s %7d varbinds %7.3f s %9.0f varbinds/s\n", name, n, t1 - t0, n / (t1 - t0) }'
+}
+if [ "${LINUBIA_BENCH_SNMP_SETTINGS:-1}" != 0 ]; then
+	echo "-- NMS settings over AgentX (one walk each)"
+	for r in 10 50 100 250; do reps=$r bulkwalk agentx-column-Cr$r $ours_oid; done
+	for r in 10 50; do tablewalk agentx-snmptable-Cr$r $r; done
 fi
 s=$(median snmpd-routes) a=$(median agentx-column) d=$(median dlmod-column) f=$(median dlmod-all-columns)
 awk -v s="$s" -v a="$a" -v d="$d" -v f="$f" -v r="$rounds" 'BEGIN {

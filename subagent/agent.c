@@ -368,6 +368,9 @@ static int lnb_set_check(netsnmp_request_info *req, struct lnb_inst *in)
 			err = linubia_get_user(lnb.handle, in->uid, &rec);
 		if (err == -ENOENT || err == -LINUBIA_ENOBACKEND)
 			return SNMP_ERR_NOCREATION;
+		/* The agent may not even read that row (not in the read group). */
+		if (err == -EPERM || err == -EACCES)
+			return SNMP_ERR_NOACCESS;
 		if (err < 0)
 			return SNMP_ERR_RESOURCEUNAVAILABLE;
 	} else if (in->branch == LNB_BRANCH_SCALARS && in->column == LNB_SCALAR_COUNT_LOOPBACK) {

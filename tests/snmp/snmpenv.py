@@ -91,7 +91,7 @@ rwuser %s priv -V linubia
         return dict(os.environ, SNMP_PERSISTENT_DIR=persist or self.client,
                     MIBDIRS=MIBDIRS, MIBS=mibs)
 
-    def start_snmpd(self, prefix=()):
+    def start_snmpd(self, prefix=(), args=()):
         if self.snmpd:  # dlmod mode: start_agent() started it
             return
         e = self.env(self.persist)
@@ -99,7 +99,7 @@ rwuser %s priv -V linubia
         e["MIBS"], e["MIBDIRS"] = "", self.client
         self.snmpd = subprocess.Popen(
             list(prefix) + ["snmpd", "-f", "-Lo", "-C", "-c", os.path.join(self.dir, "snmpd.conf"),
-                            "-p", self.snmpd_pidfile, "-I", "-smux"],
+                            "-p", self.snmpd_pidfile, "-I", "-smux"] + list(args),
             stdout=self.snmpd_log, stderr=subprocess.STDOUT, env=e)
         if self.mode == "dlmod":
             self.agent = self.snmpd
@@ -116,9 +116,11 @@ rwuser %s priv -V linubia
             os.unlink(self.sock)  # snmpd leaves it behind
         return rc
 
-    def start_agent(self, prefix=()):
+    def start_agent(self, prefix=(), args=()):
+        """args: snmpd's in dlmod mode (e.g. -u/-g), none for the subagent."""
         if self.mode == "dlmod":
-            return self.start_snmpd(prefix)
+            return self.start_snmpd(prefix, args)
+        assert not args, args
         self.agent = subprocess.Popen(
             list(prefix) + [AGENTX, "-f", "-x", self.sock, "-c", self.agent_conf,
                             "-p", self.pidfile, "-Lf", self.agent_log],

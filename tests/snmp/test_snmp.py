@@ -231,6 +231,45 @@ def traffic_of_three_users_matches(env, st):
     st["kernel"] = kernel
 
 
+READ_GID, OTHER_GID, SNMPD_UID = 2000, 2001, 65534
+
+
+@step
+def dlmod_in_snmpd_as_a_read_group_member(env, st):
+    """kmod + dlmod only (main() drops it elsewhere): snmpd as its own
+    user, as Debian runs it (-u/-g).  In the module's read group the dlmod
+    serves every row and a reset answers commitFailed, changing nothing;
+    outside it, only snmpd's own record (none): an empty table, and a
+    reset answers noAccess."""
+    import genl  # tests/kmod, on the path through snmpenv
+    nl = genl.Linubia()
+    kernel = st["kernel"]
+    uid = BE.clients[1]
+    try:
+        nl.set_config(read_gid=READ_GID)
+        for gid, want in ((READ_GID, sorted(kernel)), (OTHER_GID, [])):
+            env.stop_agent()
+            env.start_agent(args=["-u", str(SNMPD_UID), "-g", str(gid)])
+            lnb.wait_for(lambda: env.try_get(scalar("status")) == 1,
+                         "snmpd (uid %d, gid %d) serving" % (SNMPD_UID, gid), 60)
+            rows = env.values("snmpbulkwalk", V2, "%s.3" % USER_ENTRY)
+            got = sorted(int(o.split(".")[-1]) for o in rows)
+            lnb.expect_eq(got, want, "rows seen by snmpd as uid %d gid %d" % (SNMPD_UID, gid))
+            p = env.snmp("snmpset", V3, "%s.40.%d" % (USER_ENTRY, uid), "i", "2", check=False)
+            # a member passes the checks and the module refuses the reset;
+            # a non-member may not even read the row
+            err = "commitFailed" if gid == READ_GID else "noAccess"
+            lnb.expect(err in p.stdout + p.stderr, "reset by snmpd as gid %d: %s expected, got "
+                       "%r" % (gid, err, (p.stdout + p.stderr).strip()))
+            lnb.expect_eq(lnb.counters(backends.table(), uid), kernel[uid],
+                          "uid %d's record after the refused reset (gid %d)" % (uid, gid))
+    finally:
+        nl.set_config(read_gid=genl.uapi.NO_GID)
+        env.stop_agent()
+        env.start_agent()
+    env.wait_value(scalar("status"), 1, "root's snmpd serving again")
+
+
 @step
 def v3_reset_zeroes_one_row(env, st):
     uid = BE.clients[0]
@@ -516,6 +555,8 @@ def main():
         print("test_snmp.py: unknown backend %r (kmod or ebpf)" % name, file=sys.stderr)
         return 2
     BE = backends.BACKENDS[name]()
+    if not (MODE == "dlmod" and name == "kmod"):  # the read group is the module's
+        STEPS.remove(dlmod_in_snmpd_as_a_read_group_member)
     if BE.loaded():
         print("test_snmp.py: the %s backend is already loaded; this test loads and unloads "
               "it itself" % name, file=sys.stderr)
