@@ -37,7 +37,7 @@ static const oid lnb_root[] = { 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 1, 1 };
 _Static_assert(sizeof(oid) == sizeof(uint64_t), "view.c takes 64-bit sub-identifiers");
 
 enum { LNB_BACKEND_KMOD = 1, LNB_BACKEND_EBPF = 2, LNB_BACKEND_NONE = 3 };
-enum { LNB_RUNNING = 1, LNB_NOT_LOADED = 2 };
+enum { LNB_RUNNING = 1, LNB_NOT_LOADED = 2, LNB_NO_ACCESS = 3 };
 enum { LNB_TRUE = 1, LNB_FALSE = 2 };
 enum { LNB_RESET_NO_ACTION = 1, LNB_RESET_RESET = 2 };
 
@@ -124,7 +124,7 @@ static int lnb_cache_load(netsnmp_cache *cache, void *magic)
 		linubia_snapshot_free(lnb.snap);
 		lnb.snap = NULL;
 		lnb_disconnect();	/* reopened at the next period */
-		lnb.status = LNB_NOT_LOADED;
+		lnb.status = err == -EPERM || err == -EACCES ? LNB_NO_ACCESS : LNB_NOT_LOADED;
 		lnb.backend = LNB_BACKEND_NONE;
 		lnb_log_state(err);
 		return 0;	/* "no backend" is a state worth caching */

@@ -271,6 +271,31 @@ def dlmod_in_snmpd_as_a_read_group_member(env, st):
 
 
 @step
+def dlmod_in_unprivileged_snmpd_over_ebpf(env, st):
+    """ebpf + dlmod only (main() drops it elsewhere): the eBPF backend
+    answers root only, so an snmpd running as its own user serves no
+    rows and says why: linubiaBackendStatus noAccess(3), "permission
+    denied" in its log; root's snmpd serves again afterwards."""
+    path = os.path.join(env.dir, "snmpd.log")
+    start = os.path.getsize(path)
+    try:
+        env.stop_agent()
+        env.start_agent(args=["-u", str(SNMPD_UID), "-g", str(SNMPD_UID)])
+        env.wait_value(scalar("status"), 3, "linubiaBackendStatus noAccess(3) as uid %d"
+                       % SNMPD_UID, timeout=60)
+        lnb.expect_eq(env.get(scalar("backend")), 3, "linubiaBackend none(3) without access")
+        lnb.expect_eq(env.get(scalar("users")), 0, "linubiaUsers without access")
+        lnb.expect_eq(env.values("snmpbulkwalk", V2, USER_ENTRY), {}, "rows without access")
+        with open(path) as f:
+            f.seek(start)
+            lnb.expect("permission denied" in f.read(), "snmpd's log names the missing right")
+    finally:
+        env.stop_agent()
+        env.start_agent()
+    env.wait_value(scalar("status"), 1, "root's snmpd serving again")
+
+
+@step
 def v3_reset_zeroes_one_row(env, st):
     uid = BE.clients[0]
     disc = "%s.39.%d" % (USER_ENTRY, uid)
@@ -557,6 +582,8 @@ def main():
     BE = backends.BACKENDS[name]()
     if not (MODE == "dlmod" and name == "kmod"):  # the read group is the module's
         STEPS.remove(dlmod_in_snmpd_as_a_read_group_member)
+    if not (MODE == "dlmod" and name == "ebpf"):
+        STEPS.remove(dlmod_in_unprivileged_snmpd_over_ebpf)
     if BE.loaded():
         print("test_snmp.py: the %s backend is already loaded; this test loads and unloads "
               "it itself" % name, file=sys.stderr)
