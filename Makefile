@@ -21,8 +21,9 @@ AGENTX := $(BIN)/linubia-agentx
 DLMOD := $(BUILD)/snmp/linubia.so
 BPF_TOOL := $(BIN)/linubia-bpf
 BPF_NOOP := $(BIN)/linubia-bpf-noop
-# The kernel the module is built for and the VM tests boot: KVER=6.1 (the
-# default: the newest Debian 6.1), 6.12, 6.12-rt or an exact release,
+# The kernel the module is built for and the VM tests boot: by default the
+# running kernel if its build tree is installed, else the newest Debian 6.1;
+# KVER=6.1, 6.12, 6.12-rt or an exact release chooses,
 # installed below KROOT (default /) -- scripts/kver.sh.  The default
 # kernel's module is kmod/linubia.ko; any other's is built in
 # build/kmod/RELEASE.  The tests load $(KO) (LINUBIA_KO in the guest, unless
@@ -43,7 +44,7 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 # targets (run in order by `make test`) to TEST_TARGETS, benchmarks to
 # BENCH_TARGETS.
 ALL_TARGETS := kmod $(TRAFFIC) $(FLOOD)
-TEST_TARGETS := kmod-check kmod test-traffic test-kmod test-kmod-memory
+TEST_TARGETS := test-kver kmod-check kmod test-traffic test-kmod test-kmod-memory
 # Benchmarks print figures (docs/benchmarks.md); they never fail on time.
 BENCH_TARGETS := bench-kmod
 

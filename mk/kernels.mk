@@ -79,3 +79,9 @@ debug-kernel-run:
 	$(VM) --timeout 5400 --mem 3072 -- tests/kmod/debug-kernel-run.sh $(DEBUG_KMOD_TESTS)
 
 .PHONY: debug-kernel test-debug-kernel debug-kernel-run
+
+# Which kernel scripts/kver.sh picks (the running one, a series' newest, a
+# release) on a fake root and on this host: tests/kver, first in make test.
+test-kver:
+	tests/kver/test-kver.sh
+.PHONY: test-kver
