@@ -480,6 +480,48 @@ int lnb_spool_append(struct lnb_spool *sp, const struct lnb_buf *b, int sync)
 	return 0;
 }
 
+void lnb_spool_batch_begin(struct lnb_spool_batch *w, struct lnb_spool *sp)
+{
+	memset(w, 0, sizeof(*w));
+	w->sp = sp;
+	w->start = sp->bytes;
+}
+
+static void lnb_spool_batch_write(struct lnb_spool_batch *w)
+{
+	if (w->err || !w->buf.len)
+		return;
+	if (w->buf.oom) {
+		w->err = -ENOMEM;
+		return;
+	}
+	w->err = lnb_write_all(w->sp->fd, w->buf.p, w->buf.len);
+	if (!w->err)
+		w->sp->bytes += w->buf.len;
+	w->buf.len = 0;		/* the capacity is kept for the next part */
+}
+
+void lnb_spool_batch_flush(struct lnb_spool_batch *w)
+{
+	if (w->buf.len >= LNB_SPOOL_PART || w->buf.oom)
+		lnb_spool_batch_write(w);
+}
+
+int lnb_spool_batch_end(struct lnb_spool_batch *w)
+{
+	lnb_spool_batch_write(w);
+	if (!w->err && w->sp->bytes != w->start && fdatasync(w->sp->fd) < 0)
+		w->err = -errno;
+	if (w->err) {
+		/* as lnb_spool_append: nothing of a failed batch may stay; the
+		 * batch's error is the one to report, not the cut's */
+		(void)!ftruncate(w->sp->fd, (off_t)w->start);
+		w->sp->bytes = w->start;
+	}
+	lnb_buf_free(&w->buf);
+	return w->err;
+}
+
 int lnb_spool_replace(struct lnb_spool *sp, const struct lnb_buf *image)
 {
 	int fd, err;

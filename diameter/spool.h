@@ -77,6 +77,24 @@ int lnb_spool_open(struct lnb_spool *sp, const char *dir, struct lnb_spool_sink 
 /* Append b in one write (+ fdatasync if sync).  On failure the journal is
  * cut back to its old size: nothing half-written remains.  -errno. */
 int lnb_spool_append(struct lnb_spool *sp, const struct lnb_buf *b, int sync);
+/*
+ * A batch written while it is encoded, so that memory stays bounded
+ * (10,000 new users' STARTs are 10 MB): encode whole entries into w->buf,
+ * call lnb_spool_batch_flush() after each; it writes once a part is
+ * LNB_SPOOL_PART bytes.  lnb_spool_batch_end() writes the rest, makes it
+ * durable with one fdatasync and frees the buffer; on any failure the
+ * journal is cut back to where the batch began.  -errno.
+ */
+#define LNB_SPOOL_PART (1024 * 1024)
+struct lnb_spool_batch {
+	struct lnb_spool *sp;
+	struct lnb_buf buf;
+	uint64_t start;		/* journal size before the batch */
+	int err;
+};
+void lnb_spool_batch_begin(struct lnb_spool_batch *w, struct lnb_spool *sp);
+void lnb_spool_batch_flush(struct lnb_spool_batch *w);
+int lnb_spool_batch_end(struct lnb_spool_batch *w);
 /* Replace the journal by image (magic + live entries), atomically. */
 int lnb_spool_replace(struct lnb_spool *sp, const struct lnb_buf *image);
 void lnb_spool_close(struct lnb_spool *sp);

@@ -499,20 +499,23 @@ static void lnb_scan_one(struct lnb_state *st, struct lnb_batch *b, const struct
 	lnb_add_rec(b, lnb_make_rec(st, s, LNB_INTERIM, s->next_recno, k->counters, rd->now_s));
 }
 
-static void lnb_batch_encode(const struct lnb_batch *b, struct lnb_buf *buf)
+static void lnb_batch_encode(const struct lnb_batch *b, struct lnb_spool_batch *w)
 {
 	size_t si = 0;
 
-	for (size_t i = 0; i < b->nsupersede; i++)
-		lnb_enc_done(buf, b->supersede[i]->seq, LNB_DONE_SUPERSEDED);
+	for (size_t i = 0; i < b->nsupersede; i++) {
+		lnb_enc_done(&w->buf, b->supersede[i]->seq, LNB_DONE_SUPERSEDED);
+		lnb_spool_batch_flush(w);
+	}
 	for (size_t i = 0; i < b->nrecs; i++) {
 		const struct lnb_rec *r = b->recs[i];
 
 		/* a new session's state goes just before its START */
 		if (r->type == LNB_START && si < b->nsessions &&
 		    !strcmp(b->sessions[si]->sid, r->sid))
-			lnb_enc_session(buf, b->sessions[si++]);
-		lnb_enc_record(buf, r);
+			lnb_enc_session(&w->buf, b->sessions[si++]);
+		lnb_enc_record(&w->buf, r);
+		lnb_spool_batch_flush(w);
 	}
 }
 
@@ -565,23 +568,22 @@ static void lnb_batch_abort(struct lnb_batch *b)
 static void lnb_batch_finish(struct lnb_state *st, struct lnb_batch *b, uint64_t now_ms,
 			     uint64_t gen, struct lnb_scan_result *res)
 {
-	struct lnb_buf buf = { 0 };
-
 	res->err = 0;
 	if (b->oom) {
 		res->err = -ENOMEM;
 	} else if (b->nrecs || b->nsupersede) {
+		struct lnb_spool_batch w;
 		struct timespec t0, t1;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		lnb_batch_encode(b, &buf);
+		lnb_spool_batch_begin(&w, &st->spool);
+		lnb_batch_encode(b, &w);
 		/* on disk before anything is sent: one fdatasync per scan */
-		res->err = lnb_spool_append(&st->spool, &buf, 1);
+		res->err = lnb_spool_batch_end(&w);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		res->write_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
 				(uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
 	}
-	lnb_buf_free(&buf);
 	if (res->err) {
 		res->not_made += b->nrecs;
 		lnb_batch_abort(b);
