@@ -489,6 +489,8 @@ void lnb_spool_batch_begin(struct lnb_spool_batch *w, struct lnb_spool *sp)
 
 static void lnb_spool_batch_write(struct lnb_spool_batch *w)
 {
+	if (w->err)
+		w->buf.len = 0;	/* the batch failed: what is still encoded is dropped */
 	if (w->err || !w->buf.len)
 		return;
 	if (w->buf.oom) {

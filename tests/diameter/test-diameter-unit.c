@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ struct collect {
 	struct lnb_rec *r[8];
 	uint64_t done[8];
 	int ns, nr, nd;
+	int nr_all;		/* records parsed, kept or not */
 };
 
 static int col_session(struct lnb_spool_sink *sink, struct lnb_session *s)
@@ -53,6 +56,7 @@ static int col_record(struct lnb_spool_sink *sink, struct lnb_rec *r)
 {
 	struct collect *c = (struct collect *)(void *)sink;
 
+	c->nr_all++;
 	if (c->nr == 8) {
 		lnb_rec_free(r);
 		return 0;
@@ -259,6 +263,87 @@ static int teardown_dir(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	return system(path);
+}
+
+static off_t file_size(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return st.st_size;
+}
+
+/* n sample records as one batch; *mid_size: the file while still encoding. */
+static int write_batch(struct lnb_spool *sp, int n, off_t *mid_size)
+{
+	struct lnb_rec r = sample_rec();
+	struct lnb_spool_batch w;
+
+	lnb_spool_batch_begin(&w, sp);
+	for (int i = 0; i < n; i++) {
+		r.seq = (uint64_t)i + 1;
+		lnb_enc_record(&w.buf, &r);
+		lnb_spool_batch_flush(&w);
+		assert_true(w.buf.len < LNB_SPOOL_PART + 4096);	/* memory stays bounded */
+		if (i == n - 1)
+			*mid_size = file_size(sp->fd);
+	}
+	return lnb_spool_batch_end(&w);
+}
+
+/* A big batch goes out in parts before its end; one that fails part-way
+ * is cut back whole (a file size limit makes a part fail with EFBIG). */
+static void test_spool_batch_in_parts_and_cut_back(void **state)
+{
+	struct lnb_spool sp = { .dirfd = -1 };
+	struct rlimit old, lim;
+	struct lnb_buf img = { 0 };
+	struct collect c;
+	char path[512];
+	off_t mid, start;
+	size_t good;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	sp.fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(sp.fd >= 0);
+	assert_int_equal(write(sp.fd, LNB_SPOOL_MAGIC, LNB_SPOOL_MAGIC_LEN), LNB_SPOOL_MAGIC_LEN);
+	sp.bytes = LNB_SPOOL_MAGIC_LEN;
+
+	assert_int_equal(write_batch(&sp, 5000, &mid), 0);
+	assert_true(mid > LNB_SPOOL_PART);	/* parts were on disk before the end */
+	assert_int_equal(file_size(sp.fd), (off_t)sp.bytes);
+	start = file_size(sp.fd);
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)start + 3 * LNB_SPOOL_PART / 2;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(write_batch(&sp, 10000, &mid), -EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_true(mid > start);		/* a part of it had been written */
+	assert_int_equal(file_size(sp.fd), start);	/* and was cut back */
+	assert_int_equal(sp.bytes, (uint64_t)start);
+
+	/* what stays is exactly the first batch */
+	assert_int_equal(lseek(sp.fd, 0, SEEK_SET), 0);
+	for (;;) {
+		uint8_t chunk[65536];
+		ssize_t n = read(sp.fd, chunk, sizeof(chunk));
+
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		lnb_put_raw(&img, chunk, (size_t)n);
+	}
+	col_init(&c);
+	assert_int_equal(lnb_spool_parse(img.p, img.len, &c.sink, &good), 0);
+	assert_int_equal(c.nr_all, 5000);
+	col_free(&c);
+	lnb_buf_free(&img);
+	close(sp.fd);
 }
 
 /* The pending records, oldest first, as an array (for checks). */
@@ -615,6 +700,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_spool_supersedes_interims, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_full_spool_without_interims, setup_dir,
+						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_spool_batch_in_parts_and_cut_back, setup_dir,
 						teardown_dir),
 		cmocka_unit_test(test_conf),
 	};
