@@ -5,10 +5,10 @@
 # of snmpd's own tables holding the same number of rows (inetCidrRouteTable:
 # 10,000 routes in a network namespace the bench makes; snmpd serves it from
 # a netlink dump, while its ipAddressTable did not answer within 60 s with
-# 10,000 addresses).  A second snmpd in the same namespace serves
-# LINUBIA-MIB from linubia.so (dlmod) instead of the AgentX subagent (in
-# the initial network namespace, where the backend shows every record); its
-# walks alternate with the others.  Prints varbinds/s, medians and their
+# 10,000 addresses).  A second snmpd serves LINUBIA-MIB from linubia.so
+# (dlmod) instead of the AgentX subagent, in the initial network namespace
+# where the backend shows every record; its walks alternate with the
+# others, and a third, plain snmpd is the RSS baseline.  Prints varbinds/s, medians and their
 # ratios, the subagent's RSS and what the dlmod adds to snmpd's RSS.
 # Figures only, never fails on time.
 # LINUBIA_BENCH_SNMP_FULL=0 skips the subagent's whole-table walk (23-37 s

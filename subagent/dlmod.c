@@ -27,13 +27,13 @@ static void lnb_parse_cache_period(const char *token, char *value)
 	char *end;
 	long n = strtol(value, &end, 10);
 
+	(void)token;
 	while (*end == ' ' || *end == '\t')
 		end++;
 	if (end == value || *end != '\0' || n < 1 || n > 3600) {
 		config_perror("linubiaCachePeriod wants seconds, an integer in 1..3600");
 		return;
 	}
-	(void)token;
 	if (lnb_registered)
 		lnb_agent_set_cache_period((int)n);
 }

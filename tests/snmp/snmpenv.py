@@ -92,7 +92,7 @@ rwuser %s priv -V linubia
                     MIBDIRS=MIBDIRS, MIBS=mibs)
 
     def start_snmpd(self, prefix=(), args=()):
-        if self.snmpd:  # dlmod mode: start_agent() started it
+        if self.snmpd:  # running already (dlmod mode: start_agent() started it)
             return
         e = self.env(self.persist)
         # snmpd needs no MIB files; parsing Debian's half set costs seconds under TCG
