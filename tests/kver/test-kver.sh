@@ -19,18 +19,22 @@ kernel 6.1.0-99-rt-amd64
 kernel 6.12.118+deb12-amd64
 kernel 6.1.0-97-amd64 no-image	# headers only: a host building for itself
 
-# expect WANT RUNNING [NAME]
-expect() {
-	local want=$1 running=$2 got
-	shift 2
-	got=$(KROOT=$tmp LINUBIA_RUNNING_KERNEL=$running scripts/kver.sh "$@" 2>&1)
-	if [ "$got" = "$want" ]; then
-		echo "PASS running $running, name '${1:-}': $got"
+# verdict WHAT GOT WANT
+verdict() {
+	if [ "$2" = "$3" ]; then
+		echo "PASS $1: $2"
 		pass=$((pass + 1))
 	else
-		echo "FAIL running $running, name '${1:-}': got '$got', want '$want'"
+		echo "FAIL $1: got '$2', want '$3'"
 		fail=$((fail + 1))
 	fi
+}
+# expect WANT RUNNING [NAME]
+expect() {
+	local want=$1 running=$2
+	shift 2
+	verdict "running $running, name '${1:-}'" \
+		"$(KROOT=$tmp LINUBIA_RUNNING_KERNEL=$running scripts/kver.sh "$@" 2>&1)" "$want"
 }
 expect 6.1.0-98-amd64 6.1.0-98-amd64		# upgraded, not rebooted: the running one
 expect 6.1.0-97-amd64 6.1.0-97-amd64		# its build tree is enough for make kmod
@@ -44,13 +48,6 @@ expect "$want" 6.1.0-98-amd64 5.10
 
 # The host: the running kernel if it has a build tree, else the newest 6.1.
 if [ -d "/lib/modules/$(uname -r)/build/include" ]; then want=$(uname -r); else want=$(scripts/kver.sh 6.1); fi
-got=$(scripts/kver.sh)
-if [ "$got" = "$want" ]; then
-	echo "PASS this host (running $(uname -r)): $got"
-	pass=$((pass + 1))
-else
-	echo "FAIL this host (running $(uname -r)): got '$got', want '$want'"
-	fail=$((fail + 1))
-fi
+verdict "this host (running $(uname -r))" "$(scripts/kver.sh)" "$want"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
