@@ -30,9 +30,14 @@ static int fuzz_stats(const struct nlmsghdr *nlh, void *arg, struct lnb_detail *
 static int fuzz_config(const struct nlmsghdr *nlh, void *arg, struct lnb_detail *d)
 {
 	struct linubia_config c;
+	uint32_t gid;
+	int err, err_gid;
 
 	(void)arg;
-	return lnb_parse_config(nlh, &c, d);
+	err = lnb_parse_config(nlh, &c, d);
+	/* the same reply, as the read group's getter reads it */
+	err_gid = lnb_parse_read_gid(nlh, &gid, d);
+	return err ? err : err_gid;
 }
 
 static int fuzz_family(const struct nlmsghdr *nlh, void *arg, struct lnb_detail *d)

@@ -126,6 +126,14 @@ LINUBIA_API int linubia_get_config(struct linubia *handle,
 LINUBIA_API int linubia_set_count_loopback(struct linubia *handle, bool on);
 /* Records the UIDs one user delegates may make; -ERANGE above max_users. */
 LINUBIA_API int linubia_set_max_delegated(struct linubia *handle, uint32_t max);
+/*
+ * The module's read group: its members read every record but may not reset
+ * or configure (an SNMP agent or exporter running as its own user).  gid up
+ * to 2^31-1, or LINUBIA_NO_GID for none; -ERANGE otherwise.  The eBPF
+ * backend has none (root reads it): -EOPNOTSUPP.
+ */
+LINUBIA_API int linubia_get_read_gid(struct linubia *handle, uint32_t *gid);
+LINUBIA_API int linubia_set_read_gid(struct linubia *handle, uint32_t gid);
 
 /* Counter, stat and sum descriptions ------------------------------------- */
 

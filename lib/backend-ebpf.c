@@ -192,6 +192,27 @@ static int lnb_ebpf_set_max_delegated(void *priv, uint32_t max,
 	return lnb_ebpf_fail(linubia_bpf_set_max_delegated(priv, max, &e), &e, detail);
 }
 
+/* The pins are root's (bpffs itself is mode 0700 under systemd): no group reads them. */
+static int lnb_ebpf_no_read_group(struct lnb_detail *detail)
+{
+	lnb_detail_set(detail, "the eBPF backend has no read group: only root reads it");
+	return -EOPNOTSUPP;
+}
+
+static int lnb_ebpf_get_read_gid(void *priv, uint32_t *gid, struct lnb_detail *detail)
+{
+	(void)priv;
+	(void)gid;
+	return lnb_ebpf_no_read_group(detail);
+}
+
+static int lnb_ebpf_set_read_gid(void *priv, uint32_t gid, struct lnb_detail *detail)
+{
+	(void)priv;
+	(void)gid;
+	return lnb_ebpf_no_read_group(detail);
+}
+
 const struct lnb_backend_ops lnb_backend_ebpf = {
 	.name = "ebpf",
 	.open = lnb_ebpf_open,
@@ -206,4 +227,6 @@ const struct lnb_backend_ops lnb_backend_ebpf = {
 	.get_config = lnb_ebpf_get_config,
 	.set_count_loopback = lnb_ebpf_set_count_loopback,
 	.set_max_delegated = lnb_ebpf_set_max_delegated,
+	.get_read_gid = lnb_ebpf_get_read_gid,
+	.set_read_gid = lnb_ebpf_set_read_gid,
 };

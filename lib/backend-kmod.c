@@ -189,6 +189,12 @@ static int lnb_config_reply(const struct nlmsghdr *nlh, void *out,
 	return lnb_parse_config(nlh, out, detail);
 }
 
+static int lnb_read_gid_reply(const struct nlmsghdr *nlh, void *out,
+			      struct lnb_detail *detail)
+{
+	return lnb_parse_read_gid(nlh, out, detail);
+}
+
 static int lnb_kmod_get_user(void *priv, uint32_t uid, struct linubia_record *record,
 			     struct lnb_detail *detail)
 {
@@ -299,6 +305,26 @@ static int lnb_kmod_set_max_delegated(void *priv, uint32_t max, struct lnb_detai
 	return lnb_nl_transact(nl, nlh, lnb_no_reply_expected, NULL, detail);
 }
 
+static int lnb_kmod_get_read_gid(void *priv, uint32_t *gid, struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct lnb_one_reply reply = { lnb_read_gid_reply, gid, 0 };
+
+	return lnb_kmod_ask_one(nl, lnb_nl_request(nl, buf, LINUBIA_CMD_GET_CONFIG, 0),
+				&reply, detail);
+}
+
+static int lnb_kmod_set_read_gid(void *priv, uint32_t gid, struct lnb_detail *detail)
+{
+	char buf[LNB_NL_REQ_SIZE];
+	struct lnb_nl *nl = priv;
+	struct nlmsghdr *nlh = lnb_nl_request(nl, buf, LINUBIA_CMD_SET_CONFIG, 0);
+
+	mnl_attr_put_u32(nlh, LINUBIA_A_READ_GID, gid);
+	return lnb_nl_transact(nl, nlh, lnb_no_reply_expected, NULL, detail);
+}
+
 const struct lnb_backend_ops lnb_backend_kmod = {
 	.name = "kmod",
 	.open = lnb_kmod_open,
@@ -313,4 +339,6 @@ const struct lnb_backend_ops lnb_backend_kmod = {
 	.get_config = lnb_kmod_get_config,
 	.set_count_loopback = lnb_kmod_set_count_loopback,
 	.set_max_delegated = lnb_kmod_set_max_delegated,
+	.get_read_gid = lnb_kmod_get_read_gid,
+	.set_read_gid = lnb_kmod_set_read_gid,
 };

@@ -179,3 +179,17 @@ int linubia_set_max_delegated(struct linubia *h, uint32_t max)
 		return -EINVAL;
 	return h->ops->set_max_delegated(h->priv, max, lnb_fresh_detail(h));
 }
+
+int linubia_get_read_gid(struct linubia *h, uint32_t *gid)
+{
+	if (!h || !gid)
+		return -EINVAL;
+	return h->ops->get_read_gid(h->priv, gid, lnb_fresh_detail(h));
+}
+
+int linubia_set_read_gid(struct linubia *h, uint32_t gid)
+{
+	if (!h)
+		return -EINVAL;
+	return h->ops->set_read_gid(h->priv, gid, lnb_fresh_detail(h));
+}

@@ -48,6 +48,8 @@ struct lnb_backend_ops {
 			  struct lnb_detail *detail);
 	int (*set_count_loopback)(void *priv, bool on, struct lnb_detail *detail);
 	int (*set_max_delegated)(void *priv, uint32_t max, struct lnb_detail *detail);
+	int (*get_read_gid)(void *priv, uint32_t *gid, struct lnb_detail *detail);
+	int (*set_read_gid)(void *priv, uint32_t gid, struct lnb_detail *detail);
 };
 
 extern const struct lnb_backend_ops lnb_backend_kmod;

@@ -31,6 +31,7 @@ static const char *const lnb_attr_names[] = {
 	[LINUBIA_A_DELEGATED_BY] = "DELEGATED_BY",
 	[LINUBIA_A_DELEGATED_USERS] = "DELEGATED_USERS",
 	[LINUBIA_A_MAX_DELEGATED] = "MAX_DELEGATED",
+	[LINUBIA_A_READ_GID] = "READ_GID",
 };
 
 static const char *lnb_attr_name(unsigned int type)
@@ -400,6 +401,41 @@ int lnb_parse_config(const struct nlmsghdr *nlh, struct linubia_config *config,
 
 	memset(config, 0, sizeof(*config));
 	err = lnb_genl_attrs(nlh, LINUBIA_CMD_GET_CONFIG, lnb_config_attr, &ctx, detail);
+	if (err)
+		return err;
+	return lnb_require(ctx.seen, need, LNB_ARRAY_SIZE(need), detail);
+}
+
+/* READ_GID of a GET_CONFIG reply: the module's read group. */
+struct lnb_read_gid_ctx {
+	uint32_t *gid;
+	uint64_t seen;
+};
+
+static int lnb_read_gid_attr(const struct nlattr *attr, void *arg,
+			     struct lnb_detail *detail)
+{
+	struct lnb_read_gid_ctx *ctx = arg;
+	unsigned int type = mnl_attr_get_type(attr);
+	int err;
+
+	if (type != LINUBIA_A_READ_GID)
+		return 0;
+	err = lnb_once(&ctx->seen, type, lnb_attr_name(type), detail);
+	if (!err)
+		err = lnb_expect_len(attr, sizeof(uint32_t), lnb_attr_name(type), detail);
+	if (!err)
+		*ctx->gid = lnb_get_u32(attr);
+	return err;
+}
+
+int lnb_parse_read_gid(const struct nlmsghdr *nlh, uint32_t *gid, struct lnb_detail *detail)
+{
+	static const unsigned int need[] = { LINUBIA_A_READ_GID };
+	struct lnb_read_gid_ctx ctx = { gid, 0 };
+	int err;
+
+	err = lnb_genl_attrs(nlh, LINUBIA_CMD_GET_CONFIG, lnb_read_gid_attr, &ctx, detail);
 	if (err)
 		return err;
 	return lnb_require(ctx.seen, need, LNB_ARRAY_SIZE(need), detail);

@@ -47,6 +47,8 @@ int lnb_parse_stats(const struct nlmsghdr *nlh, struct linubia_stats *stats,
 		    struct lnb_detail *detail);
 int lnb_parse_config(const struct nlmsghdr *nlh, struct linubia_config *config,
 		     struct lnb_detail *detail);
+/* The module's read group from a GET_CONFIG reply (LINUBIA_NO_GID: none). */
+int lnb_parse_read_gid(const struct nlmsghdr *nlh, uint32_t *gid, struct lnb_detail *detail);
 /* The generic netlink controller's answer to CTRL_CMD_GETFAMILY. */
 int lnb_parse_family(const struct nlmsghdr *nlh, uint16_t *id,
 		     uint32_t *version, struct lnb_detail *detail);

@@ -35,7 +35,7 @@ const char *linubia_strerror(int err)
 	case EINVAL:
 		return "invalid request (check the arguments)";
 	case ERANGE:
-		return "value out of range (max_delegated may not exceed max_users)";
+		return "value out of range (max_delegated: up to max_users; read_gid: up to 2^31-1)";
 	case EPROTONOSUPPORT:
 	case EAFNOSUPPORT:
 		return "generic netlink is not available (the kernel lacks netlink support)";

@@ -2,7 +2,7 @@
 /*
  * `linubia stats` (global counters, from the UAPI stat list, and the
  * bound on delegated UIDs with the users who reached it) and
- * `linubia config [count_loopback=on|off | max_delegated=N]`.
+ * `linubia config [count_loopback=on|off | max_delegated=N | read_gid=N|none]`.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -133,12 +133,29 @@ int cmd_stats(int argc, char **argv)
 
 /* A setting of `linubia config`. */
 struct config_set {
-	enum { SET_NONE, SET_LOOPBACK, SET_MAX_DELEGATED } what;
+	enum { SET_NONE, SET_LOOPBACK, SET_MAX_DELEGATED, SET_READ_GID } what;
 	bool on;
-	uint32_t max;
+	uint32_t max;		/* max_delegated, or read_gid */
 };
 
-/* count_loopback=on|off|1|0 or max_delegated=N; -1 if not a setting we know. */
+/* A decimal uint32 (no sign, no blanks); -1 if it is not one. */
+static int config_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* count_loopback=on|off|1|0, max_delegated=N or read_gid=N|none; -1 if not a
+ * setting we know. */
 static int config_parse(const char *setting, struct config_set *set)
 {
 	if (!strcmp(setting, "count_loopback=on") || !strcmp(setting, "count_loopback=1")) {
@@ -149,18 +166,37 @@ static int config_parse(const char *setting, struct config_set *set)
 		*set = (struct config_set){ SET_LOOPBACK, false, 0 };
 		return 0;
 	}
-	if (!strncmp(setting, "max_delegated=", 14) && setting[14]) {
-		char *end;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(setting + 14, &end, 10);
-		if (errno || *end || v > UINT32_MAX || setting[14] == '-')
-			return -1;
-		*set = (struct config_set){ SET_MAX_DELEGATED, false, (uint32_t)v };
+	if (!strncmp(setting, "max_delegated=", 14)) {
+		*set = (struct config_set){ SET_MAX_DELEGATED, false, 0 };
+		return config_u32(setting + 14, &set->max);
+	}
+	if (!strcmp(setting, "read_gid=none")) {
+		*set = (struct config_set){ SET_READ_GID, false, LINUBIA_NO_GID };
 		return 0;
 	}
+	if (!strncmp(setting, "read_gid=", 9)) {
+		*set = (struct config_set){ SET_READ_GID, false, 0 };
+		/* LINUBIA_NO_GID is spelt "none" */
+		return config_u32(setting + 9, &set->max) || set->max == LINUBIA_NO_GID ? -1 : 0;
+	}
 	return -1;
+}
+
+/* read_gid=N|none, or nothing where the backend has no read group (eBPF). */
+static int config_print_read_gid(struct linubia *h)
+{
+	uint32_t gid;
+	int err = linubia_get_read_gid(h, &gid);
+
+	if (err == -EOPNOTSUPP)
+		return 0;
+	if (err)
+		return cli_fail(h, err, "read the read group");
+	if (gid == LINUBIA_NO_GID)
+		printf("read_gid=none\n");
+	else
+		printf("read_gid=%" PRIu32 "\n", gid);
+	return 0;
 }
 
 int cmd_config(int argc, char **argv)
@@ -173,14 +209,15 @@ int cmd_config(int argc, char **argv)
 	if (argc > 2)
 		return cli_usage_error("config: one setting at a time");
 	if (argc == 2 && config_parse(argv[1], &set))
-		return cli_usage_error("config: unknown setting '%s': expected count_loopback=on|off "
-				       "or max_delegated=N", argv[1]);
+		return cli_usage_error("config: unknown setting '%s': expected count_loopback=on|off, "
+				       "max_delegated=N or read_gid=N|none", argv[1]);
 	ret = cli_open(&h);
 	if (ret)
 		return ret;
 	if (set.what != SET_NONE) {
 		err = set.what == SET_LOOPBACK ? linubia_set_count_loopback(h, set.on)
-					       : linubia_set_max_delegated(h, set.max);
+		      : set.what == SET_READ_GID ? linubia_set_read_gid(h, set.max)
+						 : linubia_set_max_delegated(h, set.max);
 		if (err)
 			ret = cli_fail(h, err, "set %s", argv[1]);
 	} else {
@@ -191,6 +228,7 @@ int cmd_config(int argc, char **argv)
 			printf("count_loopback=%s\n", config.count_loopback ? "on" : "off");
 			printf("max_users=%" PRIu32 "\n", config.max_users);
 			printf("max_delegated=%" PRIu32 "\n", config.max_delegated);
+			ret = config_print_read_gid(h);
 		}
 	}
 	linubia_close(h);

@@ -536,6 +536,13 @@ def delegation_bounds_are_configurable():
     expect(r.returncode == 1 and "out of range" in r.stderr,
            "max_delegated above max_users: exit %d, %r" % (r.returncode, r.stderr))
     expect("max_delegated=40" in linubia("config").split(), "refused value not applied")
+    # no read group here (root reads the pins): said, and not listed
+    r = subprocess.run([LINUBIA, "config", "read_gid=2000"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    expect(r.returncode == 1 and "no read group" in r.stderr,
+           "read_gid over eBPF: exit %d, %r" % (r.returncode, r.stderr))
+    expect(not [l for l in linubia("config").split() if l.startswith("read_gid")],
+           "config over eBPF lists no read_gid")
     linubia("config", "max_delegated=5")
     expect("max_delegated=5" in linubia("config").split(), "config after max_delegated=5")
     etc = PrivateEtc((41010, 41011))

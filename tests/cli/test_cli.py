@@ -290,6 +290,38 @@ def stats_and_config():
 
 
 @test
+def read_group_by_config():
+    # `linubia config read_gid=`: the module's read group without reloading
+    # it (snmpd's or an exporter's group): members see every row and change
+    # nothing; others their own row; root only may set it.
+    want = three_users()
+    member = ["setpriv", "--reuid", "1002", "--regid", "1002", "--groups", "2000"]
+    expect("read_gid=none" in cli_ok("config").split(), "config default: read_gid=none")
+    cli_ok("config", "read_gid=2000")
+    expect("read_gid=2000" in cli_ok("config").split(), "config after read_gid=2000")
+    expect_eq(genl.Linubia().get_config()["read_gid"], 2000, "the module's read_gid")
+    doc = show_json(prefix=member)
+    expect_eq(doc["scope"], "all", "scope as a member of group 2000")
+    expect_eq(sorted(u["uid"] for u in doc["users"] if u["uid"] in want), sorted(want),
+              "rows seen by a member")
+    expect_counters(by_uid(doc)[1001], want[1001], "uid 1001's record seen by a member")
+    for args in (("reset", "--uid", 1001), ("config", "read_gid=none")):
+        status, _, err = cli(*args, prefix=member)
+        expect_eq(status, 4, "exit status of %r as a member: %r" % (args, err))
+    expect_eq([u["uid"] for u in show_json(uid=1002)["users"]], [1002],
+              "rows seen by uid 1002 outside the group")
+    status, _, err = cli("config", "read_gid=2147483648")
+    expect(status == 1 and "out of range" in err, "read_gid=2^31: %d %r" % (status, err))
+    status, _, _ = cli("config", "read_gid=-1")
+    expect_eq(status, 2, "exit status of read_gid=-1 (none is spelt none)")
+    expect("read_gid=2000" in cli_ok("config").split(), "read_gid kept after refused changes")
+    cli_ok("config", "read_gid=none")
+    expect("read_gid=none" in cli_ok("config").split(), "config after read_gid=none")
+    expect_eq([u["uid"] for u in show_json(prefix=member)["users"]], [1002],
+              "rows seen by a former member")
+
+
+@test
 def module_not_loaded():
     lnb.unload_module()
     for args in ((), ("top", "-n", 1), ("reset", "--all", "-y"), ("stats",)):

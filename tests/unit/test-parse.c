@@ -608,6 +608,44 @@ static void config_values_are_checked(void **state)
 	assert_detail_has(&d, "COUNT_LOOPBACK is 2");
 }
 
+static int parse_read_gid_msg(const struct nlmsghdr *nlh, void *arg, struct lnb_detail *d)
+{
+	return lnb_parse_read_gid(nlh, arg, d);
+}
+
+/* READ_GID from the same GET_CONFIG reply: present, missing, wrong size. */
+static void read_gid_reply(void **state)
+{
+	struct lnb_detail d = { "" };
+	struct nlmsghdr *nlh;
+	uint32_t gid = 0;
+
+	(void)state;
+	setup_stream();
+	nlh = mb_genl(&stream, LINUBIA_CMD_GET_CONFIG, LINUBIA_GENL_VERSION, 0);
+	mnl_attr_put_u8(nlh, LINUBIA_A_COUNT_LOOPBACK, 1);
+	mnl_attr_put_u32(nlh, LINUBIA_A_READ_GID, 2000);
+	mb_end(&stream, nlh);
+	mb_error(&stream, 0, NULL, 1);
+	assert_int_equal(lnb_parse_stream(stream.buf, stream.len, &expect, parse_read_gid_msg,
+					  &gid, &d), LNB_STREAM_END);
+	assert_int_equal(gid, 2000);
+
+	setup_stream();
+	mb_config(&stream, 1, 5000, 1024);	/* an older module: no READ_GID */
+	assert_int_equal(lnb_parse_stream(stream.buf, stream.len, &expect, parse_read_gid_msg,
+					  &gid, &d), -LINUBIA_EBADREPLY);
+	assert_detail_has(&d, "READ_GID");
+
+	setup_stream();
+	nlh = mb_genl(&stream, LINUBIA_CMD_GET_CONFIG, LINUBIA_GENL_VERSION, 0);
+	mnl_attr_put_u16(nlh, LINUBIA_A_READ_GID, 7);
+	mb_end(&stream, nlh);
+	assert_int_equal(lnb_parse_stream(stream.buf, stream.len, &expect, parse_read_gid_msg,
+					  &gid, &d), -LINUBIA_EBADREPLY);
+	assert_detail_has(&d, "READ_GID");
+}
+
 static void family_reply(void **state)
 {
 	struct lnb_detail d = { "" };
@@ -656,6 +694,7 @@ int main(void)
 		cmocka_unit_test(failed_dump_reports_its_error),
 		cmocka_unit_test(stats_valid_and_incomplete),
 		cmocka_unit_test(config_values_are_checked),
+		cmocka_unit_test(read_gid_reply),
 		cmocka_unit_test(family_reply),
 	};
 
