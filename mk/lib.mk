@@ -3,7 +3,8 @@
 # Only the functions marked LINUBIA_API in include/linubia.h are exported.
 LIB_OUT := $(BUILD)/lib
 LIB_OBJDIR := $(LIB_OUT)/obj
-LIB_VERSION := 0.1.0
+LIB_VERSION := 0.2.0
+# 0.2.0: linubia_get_read_gid, linubia_set_read_gid (added; nothing changed)
 LIB_SONAME := liblinubia.so.0
 LIB_SO := $(LIB_OUT)/liblinubia.so.$(LIB_VERSION)
 LIB_A := $(LIB_OUT)/liblinubia.a

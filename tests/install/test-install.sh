@@ -45,7 +45,7 @@ expected() {
 644 ./usr/lib/liblinubia.a
 777 ./usr/lib/liblinubia.so
 777 ./usr/lib/liblinubia.so.0
-644 ./usr/lib/liblinubia.so.0.1.0
+644 ./usr/lib/liblinubia.so.0.2.0
 644 ./usr/lib/pkgconfig/liblinubia.pc
 644 ./usr/lib/snmp/dlmod/linubia.so
 644 ./usr/lib/systemd/system/linubia-agentx.service
