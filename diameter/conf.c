@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -65,6 +66,9 @@ static const struct lnb_key lnb_keys[] = {
 	LNB_STR("realm", realm),
 	LNB_STR("destination_realm", dest_realm),
 	LNB_STR("freediameter_conf", fd_conf),
+	LNB_STR("tls_cert", tls_cert),
+	LNB_STR("tls_key", tls_key),
+	LNB_STR("tls_ca", tls_ca),
 	LNB_STR("spool_dir", spool_dir),
 	LNB_STR("pid_file", pid_file),
 	LNB_STR("backend", backend),
@@ -107,7 +111,7 @@ static int lnb_set(struct lnb_dconf *c, const struct lnb_key *k, const char *v,
 static int lnb_peer(struct lnb_dconf *c, char **w, int nw, const char *path, int line, FILE *err)
 {
 	struct lnb_peer *p;
-	long port = 3868;
+	long port = 0;
 
 	if (nw < 3 || nw > 4) {
 		fprintf(err, "linubia: %s:%d: peer wants DIAMETER-ID HOST [PORT]\n", path, line);
@@ -218,11 +222,61 @@ static int lnb_name_ok(const char *s, char extra)
 	return 1;
 }
 
+int lnb_conf_tls(const struct lnb_dconf *c)
+{
+	return c->tls_cert[0] && c->tls_key[0] && c->tls_ca[0];
+}
+
+int lnb_conf_peer_port(const struct lnb_dconf *c, const struct lnb_peer *p)
+{
+	if (p->port)
+		return p->port;
+	return lnb_conf_tls(c) ? LNB_TLS_PORT : LNB_PORT;
+}
+
+/* The three TLS files: all or none, readable now (freeDiameter reads them
+ * at each start), and quotable in freeDiameter's configuration. */
+static int lnb_tls_check(const struct lnb_dconf *c, const char *path, FILE *err)
+{
+	const char *files[] = { c->tls_cert, c->tls_key, c->tls_ca };
+	const char *keys[] = { "tls_cert", "tls_key", "tls_ca" };
+	int given = 0, bad = 0;
+
+	for (int i = 0; i < 3; i++)
+		given += files[i][0] != '\0';
+	if (given == 0)
+		return 0;
+	if (c->fd_conf[0]) {
+		fprintf(err, "linubia: %s: tls_cert, tls_key and tls_ca do not apply with "
+			"freediameter_conf (give TLS_Cred and TLS_CA there)\n", path);
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!files[i][0]) {
+			fprintf(err, "linubia: %s: %s is missing (tls_cert, tls_key and tls_ca "
+				"go together)\n", path, keys[i]);
+			bad = 1;
+		} else if (files[i][0] != '/') {
+			fprintf(err, "linubia: %s: %s %s: an absolute path, please\n", path, keys[i], files[i]);
+			bad = 1;
+		} else if (strpbrk(files[i], "\"\\")) {
+			fprintf(err, "linubia: %s: %s \"%s\": a path without '\"' or '\\', "
+				"please\n", path, keys[i], files[i]);
+			bad = 1;
+		} else if (access(files[i], R_OK) < 0) {
+			fprintf(err, "linubia: %s: %s %s: cannot read it: %s\n", path, keys[i],
+				files[i], strerror(errno));
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 int lnb_conf_check(const struct lnb_dconf *c, const char *path, FILE *err)
 {
 	const char *names[] = { c->identity, c->realm, c->dest_realm };
 	const char *keys[] = { "identity", "realm", "destination_realm" };
-	int bad = 0;
+	int bad = lnb_tls_check(c, path, err) < 0;
 
 	for (int i = 0; i < 3; i++) {
 		if (!lnb_name_ok(names[i], 0)) {

@@ -8,11 +8,13 @@
 
 #define LNB_MAX_PEERS 8
 #define LNB_NAME_MAX 256	/* DiameterIdentity, realm, host: at most 255 */
+#define LNB_PORT 3868		/* Diameter over TCP */
+#define LNB_TLS_PORT 5658	/* Diameter over TLS from the first byte */
 
 struct lnb_peer {
 	char id[LNB_NAME_MAX];		/* DiameterIdentity (Origin-Host of its CEA) */
 	char host[LNB_NAME_MAX];	/* address or name to connect to */
-	int port;
+	int port;			/* 0: 3868, or 5658 with TLS (RFC 6733 2.1) */
 };
 
 struct lnb_dconf {
@@ -22,6 +24,9 @@ struct lnb_dconf {
 	struct lnb_peer peers[LNB_MAX_PEERS];
 	int npeers;
 	char fd_conf[PATH_MAX];		/* a freeDiameter config instead of the above */
+	char tls_cert[PATH_MAX];	/* PEM: our certificate (CN = identity) */
+	char tls_key[PATH_MAX];		/* PEM: its private key */
+	char tls_ca[PATH_MAX];		/* PEM: the CA(s) the servers' certificates chain to */
 	char spool_dir[PATH_MAX];
 	char pid_file[PATH_MAX];
 	char backend[16];		/* "" = the first available */
@@ -39,7 +44,12 @@ void lnb_conf_defaults(struct lnb_dconf *c);
 /* Parse path into c (defaults first).  0, or -1 after printing every
  * problem as "linubia: PATH:LINE: ..." to err. */
 int lnb_conf_read(const char *path, struct lnb_dconf *c, FILE *err);
-/* The settings that must be present; -1 after saying what is missing. */
+/* The settings that must be present, the TLS files readable; -1 after
+ * saying what is wrong. */
 int lnb_conf_check(const struct lnb_dconf *c, const char *path, FILE *err);
+/* TLS on: all three tls_ files given. */
+int lnb_conf_tls(const struct lnb_dconf *c);
+/* The port to connect to peer p. */
+int lnb_conf_peer_port(const struct lnb_dconf *c, const struct lnb_peer *p);
 
 #endif

@@ -57,11 +57,19 @@ int lnb_fdconf_write(const struct lnb_dconf *c, const char *path, char *msg, siz
 		"Port = 0;\nSecPort = 0;\nNo_SCTP;\nNoRelay;\n"
 		"TcTimer = %d;\nTwTimer = %d;\n",
 		c->identity, c->realm, c->reconnect, c->watchdog);
+	/* TLS from the first byte (RFC 6733 2.1), not after the CER (RFC
+	 * 3588's method); freeDiameter checks the server's certificate
+	 * against tls_ca and its name against the peer's DiameterIdentity. */
+	if (lnb_conf_tls(c))
+		fprintf(f, "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\n", c->tls_cert,
+			c->tls_key, c->tls_ca);
 	for (int i = 0; i < c->npeers && !err; i++) {
 		err = lnb_numeric(c->peers[i].host, addr, sizeof(addr), msg, msgsize);
 		if (!err)
-			fprintf(f, "ConnectPeer = \"%s\" { ConnectTo = \"%s\"; Port = %d; No_TLS; "
-				"No_SCTP; };\n", c->peers[i].id, addr, c->peers[i].port);
+			fprintf(f, "ConnectPeer = \"%s\" { ConnectTo = \"%s\"; Port = %d; %s"
+				"No_SCTP; };\n", c->peers[i].id, addr,
+				lnb_conf_peer_port(c, &c->peers[i]),
+				lnb_conf_tls(c) ? "" : "No_TLS; ");
 	}
 	if (fclose(f) != 0 && !err) {
 		err = -errno;

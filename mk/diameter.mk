@@ -39,7 +39,7 @@ $(DICT_FDX): diameter/dict_linubia.c diameter/dict.c diameter/dict.h diameter/av
 $(APP_ACCT):
 	tests/diameter/build-app-acct.sh $(DIAM_OUT)/app_acct
 
-$(DIAM_OUT)/test-diameter-unit: tests/diameter/test-diameter-unit.c $(DIAM_CORE) $$(LIB_A)
+$(DIAM_OUT)/test-diameter-unit: tests/diameter/test-diameter-unit.c $(DIAM_CORE) diameter/fdconf.c $$(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(DIAM_CFLAGS) -o $@ $(filter %.c,$^) $(LIB_A) $(LIB_LIBS) -lcmocka
 

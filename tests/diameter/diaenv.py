@@ -154,6 +154,43 @@ def app_acct_conf(path, pg, required=None, std=True):
                 'Server_name_field = "recorded_serv";\n' % (pg.conninfo, TABLE))
 
 
+class Pki:
+    """A private certificate authority (ECDSA P-256, valid two days) and the
+    certificates it issues: CN and subjectAltName = the DiameterIdentity,
+    which freeDiameter checks against the peer's name."""
+
+    def __init__(self, root, name="ca"):
+        self.dir = os.path.join(root, name)
+        os.mkdir(self.dir, 0o700)
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.ca_key = os.path.join(self.dir, "ca.key")
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-keyout", self.ca_key, "-out", self.ca, "-days", "2",
+                     "-subj", "/CN=LINUBIA test %s" % name,
+                     "-addext", "basicConstraints=critical,CA:TRUE",
+                     "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def openssl(self, *args):
+        subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+
+    def issue(self, ident):
+        """(certificate, key) paths for DiameterIdentity ident."""
+        base = os.path.join(self.dir, ident)
+        if not os.path.exists(base + ".pem"):
+            self.openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                         "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + ident)
+            ext = base + ".ext"
+            with open(ext, "w") as f:
+                f.write("subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\n"
+                        "keyUsage=critical,digitalSignature\n"
+                        "extendedKeyUsage=serverAuth,clientAuth\n" % ident)
+            self.openssl("x509", "-req", "-in", base + ".csr", "-CA", self.ca, "-CAkey",
+                         self.ca_key, "-CAcreateserial", "-out", base + ".pem", "-days", "2",
+                         "-extfile", ext)
+        return base + ".pem", base + ".key"
+
+
 class Server:
     """freeDiameterd + app_acct in network namespace ns at addr."""
 
@@ -167,18 +204,22 @@ class Server:
         self.proc = None
         self.configure()
 
-    def configure(self, required=None, nasreq=True):
+    def configure(self, required=None, nasreq=True, tls=None):
         """nasreq=False: a server whose dictionary lacks the RFC 7155 AVPs,
-        so it answers DIAMETER_AVP_UNSUPPORTED (their M bit is set)."""
+        so it answers DIAMETER_AVP_UNSUPPORTED (their M bit is set).
+        tls: a Pki; then the server takes TLS clients only, on 5658."""
         app_acct_conf(os.path.join(self.dir, "app_acct.conf"), self.pg, required, nasreq)
         with open(os.path.join(self.dir, "acl_wl.conf"), "w") as f:
-            # no TLS on the test's links: "implicitly protected" (IPsec)
-            f.write("ALLOW_IPSEC %s\n" % CLIENT_ID)
+            # without TLS: "implicitly protected" (IPsec) links
+            f.write("%s%s\n" % ("" if tls else "ALLOW_IPSEC ", CLIENT_ID))
         exts = ([DICT_NASREQ] if nasreq else []) + [DICT_FDX]
         with open(os.path.join(self.dir, "freeDiameter.conf"), "w") as f:
-            f.write('Identity = "%s";\nRealm = "%s";\nPort = 3868;\nSecPort = 0;\n'
+            f.write('Identity = "%s";\nRealm = "%s";\nPort = 3868;\nSecPort = %d;\n'
                     'No_SCTP;\nNoRelay;\nListenOn = "%s";\nTcTimer = 1;\nTwTimer = 6;\n'
-                    % (self.ident, REALM, self.addr))
+                    % (self.ident, REALM, 5658 if tls else 0, self.addr))
+            if tls:
+                cert, key = tls.issue(self.ident)
+                f.write('TLS_Cred = "%s", "%s";\nTLS_CA = "%s";\n' % (cert, key, tls.ca))
             for e in exts:
                 f.write('LoadExtension = "%s";\n' % e)
             f.write('LoadExtension = "%s" : "%s";\nLoadExtension = "%s" : "%s";\n'

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "fdconf.h"
 #include "spool.h"
 #include "state.h"
 
@@ -656,8 +657,8 @@ static void test_conf(void **state)
 				   sizeof(err)), 0);
 	assert_string_equal(c.identity, "h.example");
 	assert_int_equal(c.npeers, 2);
-	assert_int_equal(c.peers[0].port, 3868);
-	assert_int_equal(c.peers[1].port, 3869);
+	assert_int_equal(lnb_conf_peer_port(&c, &c.peers[0]), 3868);
+	assert_int_equal(lnb_conf_peer_port(&c, &c.peers[1]), 3869);
 	assert_int_equal(c.interval, 60);
 	assert_int_equal(c.scan, 10);
 	assert_string_equal(c.spool_dir, "/var/lib/linubia-diameter");
@@ -685,6 +686,85 @@ static void test_conf(void **state)
 	assert_non_null(strstr(err, "no peer"));
 }
 
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* TLS: the three files together, readable, absolute; then freeDiameter's
+ * configuration has TLS_Cred/TLS_CA and peers without No_TLS on 5658
+ * unless a port is given. */
+static void test_conf_tls(void **state)
+{
+	const char *base = "identity h.example\nrealm example\ndestination_realm acct.example\n"
+			   "peer a.acct.example 192.0.2.1\npeer b.acct.example 192.0.2.2 3869\n";
+	char text[2048], err[1024], dir[] = "/tmp/lnbd-tls-XXXXXX", pem[3][64], out[96];
+	const char *names[] = { "cert.pem", "key.pem", "ca.pem" };
+	struct lnb_dconf c;
+	char *fdc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < 3; i++) {
+		FILE *f;
+
+		snprintf(pem[i], sizeof(pem[i]), "%s/%s", dir, names[i]);
+		f = fopen(pem[i], "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+	snprintf(text, sizeof(text), "%stls_cert %s\ntls_key %s\n", base, pem[0], pem[1]);
+	assert_int_equal(conf_from(text, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tls_ca is missing (tls_cert, tls_key and tls_ca go together)"));
+
+	snprintf(text, sizeof(text), "%stls_cert %s\ntls_key %s/nothing.pem\ntls_ca ca.pem\n",
+		 base, pem[0], dir);
+	assert_int_equal(conf_from(text, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "nothing.pem: cannot read it: No such file or directory"));
+	assert_non_null(strstr(err, "tls_ca ca.pem: an absolute path, please"));
+
+	snprintf(text, sizeof(text), "%sfreediameter_conf /etc/fd.conf\ntls_cert %s\n", base,
+		 pem[0]);
+	assert_int_equal(conf_from(text, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "do not apply with freediameter_conf"));
+
+	snprintf(text, sizeof(text), "%stls_cert %s\ntls_key %s\ntls_ca %s\n", base, pem[0],
+		 pem[1], pem[2]);
+	assert_int_equal(conf_from(text, &c, err, sizeof(err)), 0);
+	assert_true(lnb_conf_tls(&c));
+	snprintf(out, sizeof(out), "%s/freediameter.conf", dir);
+	assert_int_equal(lnb_fdconf_write(&c, out, err, sizeof(err)), 0);
+	fdc = slurp(out);
+	snprintf(text, sizeof(text), "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\n", pem[0],
+		 pem[1], pem[2]);
+	assert_non_null(strstr(fdc, text));
+	assert_non_null(strstr(fdc, "ConnectPeer = \"a.acct.example\" { ConnectTo = "
+				    "\"192.0.2.1\"; Port = 5658; No_SCTP; };"));
+	assert_non_null(strstr(fdc, "ConnectPeer = \"b.acct.example\" { ConnectTo = "
+				    "\"192.0.2.2\"; Port = 3869; No_SCTP; };"));
+	assert_null(strstr(fdc, "No_TLS"));
+
+	/* without TLS: the plain port, No_TLS, no credentials */
+	assert_int_equal(conf_from(base, &c, err, sizeof(err)), 0);
+	assert_int_equal(lnb_fdconf_write(&c, out, err, sizeof(err)), 0);
+	fdc = slurp(out);
+	assert_null(strstr(fdc, "TLS_Cred"));
+	assert_non_null(strstr(fdc, "\"192.0.2.1\"; Port = 3868; No_TLS; No_SCTP; };"));
+
+	unlink(out);
+	for (int i = 0; i < 3; i++)
+		unlink(pem[i]);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spool_batch_in_parts_and_cut_back, setup_dir,
 						teardown_dir),
 		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_conf_tls),
 	};
 
 	write_seeds();

@@ -85,7 +85,8 @@ class World:
         self.pcap = os.path.join(self.dir, "diameter.pcapng")
         self.write_conf()
 
-    def write_conf(self, **extra):
+    def write_conf(self, peers=None, **extra):
+        """The client's settings; peers: the LINKS names to list (all)."""
         settings = {"identity": CLIENT_ID, "realm": REALM, "destination_realm": REALM,
                     "interval": INTERVAL, "scan": SCAN, "retry": 1, "reconnect": 1,
                     "watchdog": 6, "answer_timeout": ANSWER_TIMEOUT, "spool_dir": self.spool,
@@ -96,7 +97,8 @@ class World:
             for k, v in settings.items():
                 f.write("%s %s\n" % (k, v))
             for name, v in LINKS.items():
-                f.write("peer %s.%s %s\n" % (name, REALM, v[4]))
+                if peers is None or name in peers:
+                    f.write("peer %s.%s %s\n" % (name, REALM, v[4]))
 
     def start_capture(self):
         # every Diameter packet the client exchanges, on both links
@@ -627,6 +629,70 @@ def full_spool_disk_loses_nothing_spooled(w, st):
     check_all_sessions(w, "after the full disk")
     server_totals_exact(w, k, "after the full disk")
     lnb.expect_eq(w.stop_client(), 0, "exit status after SIGTERM")
+
+
+@step
+def tls_both_ways_checked(w, st):
+    """The client's own TLS settings (tls_cert, tls_key, tls_ca) against a
+    server that takes TLS clients only: its own certificate from a CA it
+    does not trust stops it; a server with such a certificate gets no
+    record (they wait in the spool); the right server gets them all, with
+    TLS from the first byte on the wire and no Diameter in clear."""
+    pki, rogue = diaenv.Pki(w.dir), diaenv.Pki(w.dir, "rogue-ca")
+    s1 = w.servers["s1"]
+    w.servers["s2"].stop()
+    pcap = os.path.join(w.dir, "tls.pcapng")
+    cap = subprocess.Popen(["ip", "netns", "exec", CLI_NS, "dumpcap", "-q", "-i", "lnbd-c1",
+                            "-f", "tcp port 5658", "-w", pcap],
+                           stdout=subprocess.DEVNULL, stderr=open(pcap + ".log", "w"))
+    try:
+        lnb.wait_for(lambda: "Capturing" in open(pcap + ".log").read() or
+                     cap.poll() is not None, "dumpcap started", 60)
+        lnb.expect(cap.poll() is None, "dumpcap: %s" % open(pcap + ".log").read())
+        flow(st, 0, "tcp", 6, 40000)
+        # the client's own certificate from a CA its tls_ca does not hold:
+        # it says so and stops
+        cert, key = rogue.issue(CLIENT_ID)
+        w.write_conf(peers=["s1"], tls_cert=cert, tls_key=key, tls_ca=pki.ca)
+        rc, out = run_client(w, "-f", conf_text=open(w.conf).read())
+        lnb.expect(rc == 1 and "hasn't got a known issuer" in out,
+                   "own certificate from another CA: exit %d: %r" % (rc, out[-1500:]))
+        # a server whose certificate that CA did not sign: no record goes
+        # to it, they wait in the spool
+        s1.configure(tls=rogue)
+        s1.start()
+        n_rows = len(rows(w))
+        cert, key = pki.issue(CLIENT_ID)
+        client_while(w, "the rogue server refused",
+                     r"Remote certificate invalid on socket \d+ .*\n.*hasn't got a known issuer",
+                     peers=["s1"], tls_cert=cert, tls_key=key, tls_ca=pki.ca)
+        lnb.expect_eq(len(rows(w)), n_rows, "rows stored by the rogue server")
+        s1.stop()
+        s1.configure(tls=pki)
+        s1.start()
+        cert, key = pki.issue(CLIENT_ID)
+        w.write_conf(peers=["s1"], tls_cert=cert, tls_key=key, tls_ca=pki.ca)
+        w.start_client()
+        k = wait_server_equals_kernel(w, all_uids(), "over TLS")
+        uid = BE_UIDS[0][0]
+        lnb.expect_eq(latest(open_session(w, uid)[1])["server"], s1.ident,
+                      "records over TLS stored by s1")
+        check_all_sessions(w, "over TLS")
+        server_totals_exact(w, k, "over TLS")
+        lnb.expect_eq(w.stop_client(), 0, "exit status after SIGTERM")
+    finally:
+        cap.send_signal(signal.SIGINT)
+        cap.wait(timeout=60)
+    w.write_conf()
+    hello = lnb.run(["tshark", "-n", "-r", pcap, "-d", "tcp.port==5658,tls", "-Y",
+                     "tls.handshake.type == 1"])
+    data = lnb.run(["tshark", "-n", "-r", pcap, "-d", "tcp.port==5658,tls", "-Y",
+                    "tls.app_data"])
+    lnb.expect(hello.strip() and data.strip(), "TLS ClientHello and application data on "
+               "port 5658:\n%s\n%s" % (hello[:1000], data[:1000]))
+    raw = open(pcap, "rb").read()
+    lnb.expect(CLIENT_ID.encode() not in raw and b";%d" % uid not in raw,
+               "the client's Origin-Host or a Session-Id in clear on the TLS link")
 
 
 def tshark(w, *args):
