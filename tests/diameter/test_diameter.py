@@ -34,6 +34,8 @@ ANSWER_TIMEOUT = 3
 LINKS = {"s1": ("lnbd-s1", "lnbd-c1", "lnbd-v1", "10.200.241.1", "10.200.241.2"),
          "s2": ("lnbd-s2", "lnbd-c2", "lnbd-v2", "10.200.242.1", "10.200.242.2")}
 START, INTERIM, STOP = 2, 3, 4
+NOBODY = 65534        # the unprivileged client's user and group
+READ_GID = 4711       # the module's read group while the test runs
 NTP_EPOCH = 2208988800
 BE = None
 # per uid: what the backend no longer holds since a reset, in AVPs
@@ -51,33 +53,52 @@ def sh(cmd, check=True):
 
 
 class World:
-    """Namespaces, PostgreSQL, two servers, the capture and the client."""
+    """Namespaces, PostgreSQL, two servers, the capture and the client.
+    unprivileged (over the module, in the guest): the client runs as
+    nobody with no capability, in the module's read group, in the initial
+    network namespace (where the module serves every user's record to the
+    group) with the client's ends of the links there (the guest's own
+    namespace: a private machine); otherwise as root, speaking Diameter
+    from CLI_NS through its netns setting."""
 
-    def __init__(self):
+    def __init__(self, unprivileged=False):
         self.dir = tempfile.mkdtemp(prefix="lnbd-test-")
         os.chmod(self.dir, 0o755)
         self.client = self.capture = None
         self.made_ns = []
+        self.unprivileged = unprivileged
+        self.read_gid_set = False
         # the spool on a small file system of its own: the full-disk step
         # fills it
         self.spool = os.path.join(self.dir, "spool")
         os.mkdir(self.spool)
-        sh(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "lnbd-spool", self.spool])
+        owner = ",uid=%d,gid=%d" % (NOBODY, NOBODY) if unprivileged else ""
+        sh(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700" + owner, "lnbd-spool", self.spool])
         self.spool_mounted = True
         self.conf = os.path.join(self.dir, "linubia-diameter.conf")
         self.log = os.path.join(self.dir, "client.log")
-        self.pidfile = os.path.join(self.dir, "client.pid")
-        for ns in [CLI_NS] + [v[0] for v in LINKS.values()]:
+        run = os.path.join(self.dir, "run")
+        os.mkdir(run)
+        if unprivileged:
+            os.chown(run, NOBODY, NOBODY)
+        self.pidfile = os.path.join(run, "client.pid")
+        self.cli_ns = [] if unprivileged else [CLI_NS]
+        in_cli = [] if unprivileged else ["-n", CLI_NS]
+        for ns in self.cli_ns + [v[0] for v in LINKS.values()]:
             sh(["ip", "netns", "add", ns])
             self.made_ns.append(ns)
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         for ns, cdev, sdev, caddr, saddr in LINKS.values():
-            sh(["ip", "link", "add", cdev, "netns", CLI_NS, "type", "veth", "peer", "name",
-                sdev, "netns", ns])
-            sh(["ip", "-n", CLI_NS, "addr", "add", caddr + "/24", "dev", cdev])
+            sh(["ip", "link", "add", cdev] + (["netns", CLI_NS] if self.cli_ns else []) +
+               ["type", "veth", "peer", "name", sdev, "netns", ns])
+            sh(["ip"] + in_cli + ["addr", "add", caddr + "/24", "dev", cdev])
             sh(["ip", "-n", ns, "addr", "add", saddr + "/24", "dev", sdev])
-            sh(["ip", "-n", CLI_NS, "link", "set", cdev, "up"])
+            sh(["ip"] + in_cli + ["link", "set", cdev, "up"])
             sh(["ip", "-n", ns, "link", "set", sdev, "up"])
+        if unprivileged:
+            import genl  # tests/kmod, on the path through diaenv
+            genl.Linubia().set_config(read_gid=READ_GID)
+            self.read_gid_set = True
         self.pg = diaenv.Postgres(self.dir)
         diaenv.create_table(self.pg)
         self.servers = {name: diaenv.Server(self.dir, name, v[0], v[4], self.pg)
@@ -90,7 +111,9 @@ class World:
         settings = {"identity": CLIENT_ID, "realm": REALM, "destination_realm": REALM,
                     "interval": INTERVAL, "scan": SCAN, "retry": 1, "reconnect": 1,
                     "watchdog": 6, "answer_timeout": ANSWER_TIMEOUT, "spool_dir": self.spool,
-                    "pid_file": self.pidfile, "netns": CLI_NS}
+                    "pid_file": self.pidfile}
+        if self.cli_ns:
+            settings["netns"] = CLI_NS
         settings.update(extra)
         with open(self.conf, "w") as f:
             f.write("# written by test_diameter.py\n")
@@ -100,10 +123,14 @@ class World:
                 if peers is None or name in peers:
                     f.write("peer %s.%s %s\n" % (name, REALM, v[4]))
 
+    def in_cli_ns(self):
+        """Command prefix: run in the client's network namespace."""
+        return ["ip", "netns", "exec", CLI_NS] if self.cli_ns else []
+
     def start_capture(self):
         # every Diameter packet the client exchanges, on both links
         self.capture = subprocess.Popen(
-            ["ip", "netns", "exec", CLI_NS, "dumpcap", "-q", "-i", "lnbd-c1", "-i", "lnbd-c2",
+            self.in_cli_ns() + ["dumpcap", "-q", "-i", "lnbd-c1", "-i", "lnbd-c2",
              "-f", "tcp port 3868", "-w", self.pcap],
             stdout=subprocess.DEVNULL, stderr=open(self.pcap + ".log", "w"))
         lnb.wait_for(lambda: "Capturing" in open(self.pcap + ".log").read() or
@@ -120,13 +147,23 @@ class World:
         starts = self.log_text().count("started as")
         # the client reads the counters here (the module serves every
         # user's record in the initial network namespace only) and speaks
-        # Diameter from CLI_NS ("netns" setting)
+        # Diameter from CLI_NS ("netns" setting) or from here
+        drop = []
+        if self.unprivileged:
+            drop = ["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--groups",
+                    str(READ_GID), "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
         self.client = subprocess.Popen(
-            list(prefix) + [diaenv.DIAMETER, "-f", "-v", "-c", self.conf],
+            drop + list(prefix) + [diaenv.DIAMETER, "-f", "-v", "-c", self.conf],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
         lnb.wait_for(lambda: self.log_text().count("started as") > starts or
                      self.client.poll() is not None, "the client started", 120)
         lnb.expect(self.client.poll() is None, "the client exited: %s" % self.log_text()[-2000:])
+        if self.unprivileged:
+            status = open("/proc/%d/status" % self.client.pid).read()
+            got = [re.search(r"^%s:\s*(.*)$" % k, status, re.M).group(1).split()
+                   for k in ("Uid", "Groups", "CapEff", "CapPrm")]
+            want = [[str(NOBODY)] * 4, [str(READ_GID)], ["0" * 16], ["0" * 16]]
+            lnb.expect_eq(got, want, "the client's Uid, Groups, CapEff, CapPrm")
 
     def stop_client(self, sig=signal.SIGTERM):
         rc = None
@@ -148,6 +185,10 @@ class World:
         if self.spool_mounted:
             sh(["umount", self.spool], check=False)
             self.spool_mounted = False
+        if self.read_gid_set:
+            import genl
+            genl.Linubia().set_config(read_gid=genl.uapi.NO_GID)
+            self.read_gid_set = False
         for ns in self.made_ns:
             sh(["ip", "netns", "del", ns], check=False)
 
@@ -642,7 +683,7 @@ def tls_both_ways_checked(w, st):
     s1 = w.servers["s1"]
     w.servers["s2"].stop()
     pcap = os.path.join(w.dir, "tls.pcapng")
-    cap = subprocess.Popen(["ip", "netns", "exec", CLI_NS, "dumpcap", "-q", "-i", "lnbd-c1",
+    cap = subprocess.Popen(w.in_cli_ns() + ["dumpcap", "-q", "-i", "lnbd-c1",
                             "-f", "tcp port 5658", "-w", pcap],
                            stdout=subprocess.DEVNULL, stderr=open(pcap + ".log", "w"))
     try:
@@ -821,7 +862,7 @@ def main():
     passed = failed = 0
     try:
         BE.load()
-        w, st = World(), {}
+        w, st = World(unprivileged=name == "kmod"), {}
         passed, failed = run_each(STEPS, lambda fn: fn(w, st), args, scenario=not lean)
     finally:
         if w:
