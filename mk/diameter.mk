@@ -36,7 +36,7 @@ $(DICT_FDX): diameter/dict_linubia.c diameter/dict.c diameter/dict.h diameter/av
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -fPIC -shared -o $@ diameter/dict_linubia.c diameter/dict.c
 
-$(APP_ACCT):
+$(APP_ACCT): tests/diameter/build-app-acct.sh tests/diameter/app_acct-interim-interval.patch
 	tests/diameter/build-app-acct.sh $(DIAM_OUT)/app_acct
 
 $(DIAM_OUT)/test-diameter-unit: tests/diameter/test-diameter-unit.c $(DIAM_CORE) diameter/fdconf.c $$(LIB_A)

@@ -5,6 +5,9 @@
 # OUT (default build/diameter/app_acct).  The deb-src entries are derived
 # from this machine's apt sources into a private apt configuration: nothing
 # system-wide changes and no mirror address is written anywhere in the tree.
+# One test patch (app_acct-interim-interval.patch): with
+# LNB_TEST_ACA_INTERIM_INTERVAL=N in its environment the server puts
+# Acct-Interim-Interval N in every answer, as a real server may.
 # Usage: build-app-acct.sh [OUT]   -> OUT/app_acct.fdx
 set -euo pipefail
 
@@ -12,9 +15,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
 out=${1:-$root/build/diameter/app_acct}
 fdx=$out/app_acct.fdx
-[ -s "$fdx" ] && exit 0
+patch_file=$here/app_acct-interim-interval.patch
+stamp=$out/patch.sha256
+want=$(sha256sum <"$patch_file")
+if [ -s "$fdx" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+	touch "$fdx"
+	exit 0
+fi
+rm -f "$fdx" "$stamp"
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd -P)	# apt reads relative paths under /etc/apt
 apt_dir=$out/apt
 rm -rf "$apt_dir" "$out/src"
 mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$out/src"
@@ -50,6 +61,10 @@ apt-get "${apt_opts[@]}" update -q >"$out/apt-update.log" 2>&1 || {
 }
 dsc=$(ls "$out"/src/freediameter_*.dsc | head -n1)
 (cd "$out/src" && dpkg-source -x "$(basename "$dsc")" tree) >"$out/dpkg-source.log" 2>&1
+patch -d "$out/src/tree" -p1 <"$patch_file" >"$out/patch.log" 2>&1 || {
+	echo "linubia: $patch_file does not apply (see $out/patch.log)" >&2
+	exit 1
+}
 
 echo "build-app-acct: building app_acct.fdx" >&2
 mkdir -p "$out/src/build"
@@ -62,4 +77,5 @@ mkdir -p "$out/src/build"
 }
 cp "$(find "$out/src/build" -name app_acct.fdx | head -n1)" "$fdx.tmp"
 mv "$fdx.tmp" "$fdx"
+echo "$want" >"$stamp"
 echo "build-app-acct: $fdx" >&2

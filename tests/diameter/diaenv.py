@@ -226,11 +226,14 @@ class Server:
                     % (APP_ACCT, os.path.join(self.dir, "app_acct.conf"), ACL_WL,
                        os.path.join(self.dir, "acl_wl.conf")))
 
-    def start(self):
+    def start(self, env=None):
+        """env: more environment (LNB_TEST_ACA_INTERIM_INTERVAL, see
+        build-app-acct.sh)."""
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, "freeDiameterd", "-c",
              os.path.join(self.dir, "freeDiameter.conf")],
-            stdout=open(self.log, "a"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=open(self.log, "a"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=dict(os.environ, **(env or {})))
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc:

@@ -29,6 +29,8 @@ from runner import run_each, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INTERVAL = 3          # test-only Acct-Interim-Interval, s
+SERVER_INTERVAL = 8   # the one a server sends in server_interval_wins
+SERVER_SENT_INTERVAL = False
 SCAN = 1
 ANSWER_TIMEOUT = 3
 LINKS = {"s1": ("lnbd-s1", "lnbd-c1", "lnbd-v1", "10.200.241.1", "10.200.241.2"),
@@ -248,8 +250,11 @@ def check_session(uid, sid, recs, what):
         r = recs[n]
         lnb.expect_eq(r["user"], str(uid), "%s: User-Name of uid %d" % (what, uid))
         lnb.expect_eq(r["origin"], CLIENT_ID, "%s: Origin-Host" % what)
-        lnb.expect_eq(r["interval"], 0 if r["type"] == STOP else INTERVAL,
-                      "%s: Acct-Interim-Interval of record %d" % (what, n))
+        want = {0} if r["type"] == STOP else {INTERVAL}
+        if SERVER_SENT_INTERVAL and r["type"] != STOP:
+            want.add(SERVER_INTERVAL)
+        lnb.expect(r["interval"] in want, "%s: Acct-Interim-Interval of record %d of %s: %d, "
+                   "not one of %r" % (what, n, sid, r["interval"], sorted(want)))
         if prev:
             for k, v in r["avps"].items():
                 lnb.expect(v >= prev["avps"][k], "%s: %s went down in record %d of %s"
@@ -734,6 +739,53 @@ def tls_both_ways_checked(w, st):
     raw = open(pcap, "rb").read()
     lnb.expect(CLIENT_ID.encode() not in raw and b";%d" % uid not in raw,
                "the client's Origin-Host or a Session-Id in clear on the TLS link")
+
+
+@step
+def server_interval_wins(w, st):
+    """A server whose answers carry Acct-Interim-Interval (app_acct with
+    the test patch of build-app-acct.sh): a session it answered goes on at
+    the server's interval, not the configured one (RFC 6733 9.8.2), and
+    its records say so."""
+    global SERVER_SENT_INTERVAL
+    s1 = w.servers["s1"]
+    s1.stop()
+    s1.configure()
+    SERVER_SENT_INTERVAL = True
+    s1.start(env={"LNB_TEST_ACA_INTERIM_INTERVAL": str(SERVER_INTERVAL)})
+    w.write_conf(peers=["s1"])
+    w.start_client()
+    uid = BE_UIDS[0][0]
+
+    def live():
+        out = [(sid, recs) for sid, recs in sessions(w, uid).items()
+               if latest(recs)["type"] != STOP]
+        return out[0] if out else (None, {})
+    # records made before the first answer carry the configured interval
+    # (the peer may open seconds after the start): wait for two after it
+    def two_after():
+        recs = live()[1]
+        return sorted(recs) == list(range(len(recs))) and \
+            sum(r["interval"] == SERVER_INTERVAL for r in recs.values()) >= 2
+    lnb.wait_for(two_after, "two records of uid %d's new session at the server's interval"
+                 % uid, 90)
+    sid, recs = live()
+    seq = [recs[n]["interval"] for n in sorted(recs)]
+    k = seq.index(SERVER_INTERVAL)
+    lnb.expect(k >= 1 and seq == [INTERVAL] * k + [SERVER_INTERVAL] * (len(seq) - k),
+               "%s: Acct-Interim-Interval of records 0..%d: %r (configured %d, then the "
+               "server's %d for good)" % (sid, len(seq) - 1, seq, INTERVAL, SERVER_INTERVAL))
+    # made at a scan (every SCAN s) once due: at most a scan late, and the
+    # configured interval would give at most INTERVAL + SCAN
+    gap = recs[k + 1]["ts"] - recs[k]["ts"]
+    lnb.expect(gap >= SERVER_INTERVAL - 2 * SCAN, "%s: records %d and %d %d s apart, the "
+               "server said %d s (configured: %d s)" % (sid, k, k + 1, gap, SERVER_INTERVAL,
+                                                        INTERVAL))
+    counters = kernel()
+    lnb.expect_eq(w.stop_client(), 0, "exit status after SIGTERM")
+    check_all_sessions(w, "after the server's interval")
+    server_totals_exact(w, counters, "after the server's interval")
+    w.write_conf()
 
 
 def tshark(w, *args):
