@@ -4,10 +4,16 @@ over the eBPF backend; flock /tmp/lnb-ebpf.lock): the backend gets
 LINUBIA_BENCH_USERS records by real traffic (bench/lib-snapshot-uids), a
 private PostgreSQL + freeDiameterd + app_acct runs in its own network
 namespace as in tests/diameter, and the client starts with every user new:
-one START per user is one interval's worth of ACRs.  Prints ACRs per
-second and the time from the first request to the last ACA, the same for
-the STOPs of a clean stop, the spool write time per record (making the
-records + one fdatasync) and the client's peak RSS.  Never fails on time."""
+one START per user.  The server's answers carry Acct-Interim-Interval
+INTERVAL (app_acct's test patch, tests/diameter/build-app-acct.sh), which
+wins over the client's 3600 s: every session's first INTERIM is due within
+INTERVAL s of its START's answer.  The server then goes away for that
+interval, the INTERIMs wait in the spool, and when the server is back that
+interval's INTERIMs go as fast as the client can send them.  Prints
+ACRs per second and the time from the first request to the last ACA for
+the STARTs, the INTERIMs and the STOPs of a clean stop, the spool write
+time per record (making the records + one fdatasync) and the client's peak
+RSS.  Never fails on time."""
 import os
 import re
 import shutil
@@ -15,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "diameter"))
@@ -26,6 +33,8 @@ from diaenv import CLI_NS, CLIENT_ID, REALM, lnb  # noqa: E402
 USERS = int(os.environ.get("LINUBIA_BENCH_USERS", "10000"))
 FIRST_UID = 400000
 UIDS_TOOL = os.path.join(diaenv.BUILD, "bin", "lib-snapshot-uids")
+INTERVAL = 30
+SERVER_ENV = {"LNB_TEST_ACA_INTERIM_INTERVAL": str(INTERVAL)}
 
 
 def sh(cmd):
@@ -57,7 +66,7 @@ def main():
         pg = diaenv.Postgres(root)
         diaenv.create_table(pg)
         srv = diaenv.Server(root, "s1", "lnbd-s1", "10.200.241.2", pg)
-        srv.start()
+        srv.start(env=SERVER_ENV)
         conf = os.path.join(root, "client.conf")
         with open(conf, "w") as f:
             f.write("identity %s\nrealm %s\ndestination_realm %s\npeer s1.%s 10.200.241.2\n"
@@ -77,6 +86,7 @@ def main():
             print("bench-diameter: the STARTs were not all answered; client log tail:\n" +
                   text()[-3000:] + "\nserver log tail:\n" + open(srv.log).read()[-2000:])
             raise
+        t_answered = time.monotonic()
         spooled = re.search(r"(\d+) records spooled in ([\d.]+) ms, of which ([\d.]+) ms "
                             r"writing", text())
         starts = re.search(r"all answered: (\d+) records in ([\d.]+) s", text())
@@ -84,6 +94,22 @@ def main():
         hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
         rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
         rows = int(pg.sql("SELECT count(*) FROM %s" % diaenv.TABLE)[0][0])
+        # one interval without the server: every first INTERIM is made
+        # (due before t_answered + INTERVAL, made at the next scan) and waits
+        srv.stop()
+        lnb.wait_for(lambda: "no peer open" in text(), "the client noticing the outage", 120)
+        lnb.wait_for(lambda: time.monotonic() > t_answered + INTERVAL + 3, "one interval", 120)
+        answered_before = len(re.findall(r"all answered:", text()))
+        held = int(pg.sql("SELECT count(*) FROM %s" % diaenv.TABLE)[0][0])
+        srv.start(env=SERVER_ENV)
+        lnb.wait_for(lambda: len(re.findall(r"all answered:", text())) > answered_before,
+                     "the held INTERIMs answered", 900)
+        interims = re.findall(r"all answered: (\d+) records in ([\d.]+) s", text())[-1]
+        held = int(pg.sql("SELECT count(*) FROM %s" % diaenv.TABLE)[0][0]) - held
+        interim_rows = int(pg.sql("SELECT count(*) FROM %s WHERE record_type = 3"
+                                  % diaenv.TABLE)[0][0])
+        hwm_interims = int(re.search(r"VmHWM:\s+(\d+) kB",
+                                     open("/proc/%d/status" % cli.pid).read()).group(1))
         cli.send_signal(signal.SIGTERM)
         rc = cli.wait(timeout=300)
         cli = None
@@ -99,11 +125,16 @@ def main():
         print("  spool: %d records made in %.1f ms (%.1f us each, NSS lookups of the new "
               "users included); written with one fdatasync in %.1f ms = %.1f us per record"
               % (made, ms, 1000.0 * ms / made, wms, 1000.0 * wms / made))
+        n_i, s_i = int(interims[0]), float(interims[1])
+        print("  INTERIMs held for one %d s interval, sent when the server came back: %d ACRs "
+              "(%d rows stored; %d INTERIM rows in all), last ACA after %.3f s = %.0f ACR/s"
+              % (INTERVAL, n_i, held, interim_rows, s_i, n_i / s_i if s_i else 0))
         if len(stops) >= 2 and stop_line:
             sn, ss = int(stops[-1][0]), float(stops[-1][1])
             print("  STOPs on SIGTERM: %s records, last ACA after %.3f s = %.0f ACR/s, exit %d"
                   % (stop_line.group(1), ss, sn / ss if ss else 0, rc))
-        print("  client RSS after the STARTs: %.1f MB (peak %.1f MB)" % (rss / 1024, hwm / 1024))
+        print("  client RSS after the STARTs: %.1f MB (peak %.1f MB; peak %.1f MB after the INTERIMs)"
+              % (rss / 1024, hwm / 1024, hwm_interims / 1024))
         print("  rows in PostgreSQL after the STARTs: %d; journal now %d bytes" %
               (rows, spool_bytes))
         return 0
