@@ -31,6 +31,9 @@ INSTALL_DEPS := lib $(LINUBIA) $(AGENTX) $(DLMOD) $(BPF_TOOL) $(DIAMETER) $(DICT
 install: $(INSTALL_DEPS)
 	$(INSTALL_VARS) scripts/install-tree.sh install
 
+# what install needs built (debian/rules builds it before installing)
+install-deps: $(INSTALL_DEPS)
+
 uninstall:
 	$(INSTALL_VARS) scripts/install-tree.sh uninstall
 
@@ -40,4 +43,4 @@ test-install: $(INSTALL_DEPS)
 	tests/install/test-install.sh
 
 TEST_TARGETS += test-install
-.PHONY: install uninstall test-install
+.PHONY: install install-deps uninstall test-install
