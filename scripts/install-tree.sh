@@ -7,7 +7,8 @@
 #            linubia-diameter, linubia-exporter (SBINDIR: daemons and the
 #            eBPF loader are root's); linubia-textfile (LIBEXECDIR/linubia);
 #            linubia.so, LINUBIA-MIB inside snmpd (LIBDIR/snmp/dlmod)
-#   data:    linubia.1, LINUBIA-MIB.txt (MIBDIR; Net-SNMP reads
+#   data:    linubia.1, the daemons' and linubia-bpf's pages (man8),
+#            LINUBIA-MIB.txt (MIBDIR; Net-SNMP reads
 #            /usr/share/snmp/mibs, so PREFIX=/usr puts it on snmpd's path),
 #            dict_linubia.fdx (LIBDIR/freeDiameter, for freeDiameterd),
 #            the snmpd (AgentX and dlmod: its dlmod line rewritten to
@@ -40,6 +41,10 @@ files() {
 	echo "$INCLUDEDIR/linubia.h 0644 include/linubia.h"
 	echo "$INCLUDEDIR/linux/linubia.h 0644 kmod/include/uapi/linux/linubia.h"
 	echo "$MANDIR/man1/linubia.1 0644 tools/linubia.1"
+	echo "$MANDIR/man8/linubia-agentx.8 0644 subagent/linubia-agentx.8"
+	echo "$MANDIR/man8/linubia-bpf.8 0644 bpf/linubia-bpf.8"
+	echo "$MANDIR/man8/linubia-diameter.8 0644 diameter/linubia-diameter.8"
+	echo "$MANDIR/man8/linubia-exporter.8 0644 exporter/linubia-exporter.8"
 	echo "$MIBDIR/LINUBIA-MIB.txt 0644 mibs/LINUBIA-MIB.txt"
 	echo "$LIBDIR/freeDiameter/dict_linubia.fdx 0644 $BUILD/diameter/dict_linubia.fdx"
 	echo "$DATADIR/linubia/snmpd-linubia.conf 0644 conf/snmpd-linubia.conf"

@@ -63,10 +63,14 @@ expected() {
 644 ./usr/share/linubia/snmpd-linubia-dlmod.conf
 644 ./usr/share/linubia/snmpd-linubia.conf
 644 ./usr/share/man/man1/linubia.1
+644 ./usr/share/man/man8/linubia-agentx.8
+644 ./usr/share/man/man8/linubia-bpf.8
+644 ./usr/share/man/man8/linubia-diameter.8
+644 ./usr/share/man/man8/linubia-exporter.8
 644 ./usr/share/snmp/mibs/LINUBIA-MIB.txt
 LIST
 }
-check "installed files and modes (29)" diff <(expected | LC_ALL=C sort -k2) <(tree "$D")
+check "installed files and modes (33)" diff <(expected | LC_ALL=C sort -k2) <(tree "$D")
 
 # Every path a unit runs or reads from /usr or /etc/linubia is installed.
 units_ok() {
@@ -116,7 +120,17 @@ C
 check "a program built with the installed pkg-config file links and runs" pc_build
 
 check "installed linubia --help" "$D/usr/bin/linubia" --help
-check "installed man page renders" sh -c "man -l '$D/usr/share/man/man1/linubia.1' | grep -q linubia"
+man_ok() {  # every installed page renders without a groff warning and names itself
+	local page name
+	for page in "$D"/usr/share/man/man1/linubia.1 "$D"/usr/share/man/man8/*.8; do
+		name=$(basename "${page%.*}")
+		[ -z "$(LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)" ] &&
+			LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "^NAME" &&
+			LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | grep -Eq "^ +$name +- " ||
+			{ echo "$page: does not render cleanly or lacks its NAME line"; return 1; }
+	done
+}
+check "installed man pages render (5)" man_ok
 dlmod_ok() {  # ROOT LIBDIR: the snippet loads the installed dlmod, which exports two symbols
 	local line
 	line=$(grep '^dlmod ' "$1$3/linubia/snmpd-linubia-dlmod.conf") || return 1
