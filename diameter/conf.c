@@ -257,7 +257,8 @@ static int lnb_tls_check(const struct lnb_dconf *c, const char *path, FILE *err)
 				"go together)\n", path, keys[i]);
 			bad = 1;
 		} else if (files[i][0] != '/') {
-			fprintf(err, "linubia: %s: %s %s: an absolute path, please\n", path, keys[i], files[i]);
+			fprintf(err, "linubia: %s: %s %s: an absolute path, please\n", path,
+				keys[i], files[i]);
 			bad = 1;
 		} else if (strpbrk(files[i], "\"\\")) {
 			fprintf(err, "linubia: %s: %s \"%s\": a path without '\"' or '\\', "

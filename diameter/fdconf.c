@@ -38,7 +38,7 @@ int lnb_fdconf_write(const struct lnb_dconf *c, const char *path, char *msg, siz
 {
 	char tmp[PATH_MAX + 8], addr[NI_MAXHOST];
 	FILE *f;
-	int fd, err = 0;
+	int fd, err = 0, tls = lnb_conf_tls(c);
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(msg, msgsize, "path too long: %s", path);
@@ -60,7 +60,7 @@ int lnb_fdconf_write(const struct lnb_dconf *c, const char *path, char *msg, siz
 	/* TLS from the first byte (RFC 6733 2.1), not after the CER (RFC
 	 * 3588's method); freeDiameter checks the server's certificate
 	 * against tls_ca and its name against the peer's DiameterIdentity. */
-	if (lnb_conf_tls(c))
+	if (tls)
 		fprintf(f, "TLS_Cred = \"%s\", \"%s\";\nTLS_CA = \"%s\";\n", c->tls_cert,
 			c->tls_key, c->tls_ca);
 	for (int i = 0; i < c->npeers && !err; i++) {
@@ -68,8 +68,7 @@ int lnb_fdconf_write(const struct lnb_dconf *c, const char *path, char *msg, siz
 		if (!err)
 			fprintf(f, "ConnectPeer = \"%s\" { ConnectTo = \"%s\"; Port = %d; %s"
 				"No_SCTP; };\n", c->peers[i].id, addr,
-				lnb_conf_peer_port(c, &c->peers[i]),
-				lnb_conf_tls(c) ? "" : "No_TLS; ");
+				lnb_conf_peer_port(c, &c->peers[i]), tls ? "" : "No_TLS; ");
 	}
 	if (fclose(f) != 0 && !err) {
 		err = -errno;
