@@ -129,15 +129,21 @@ class World:
         """Command prefix: run in the client's network namespace."""
         return ["ip", "netns", "exec", CLI_NS] if self.cli_ns else []
 
+    def dumpcap(self, pcap, port, ifaces):
+        """dumpcap of TCP port on the client's ifaces into pcap, running."""
+        args = [a for i in ifaces for a in ("-i", i)]
+        cap = subprocess.Popen(
+            self.in_cli_ns() + ["dumpcap", "-q"] + args + ["-f", "tcp port %d" % port,
+                                                           "-w", pcap],
+            stdout=subprocess.DEVNULL, stderr=open(pcap + ".log", "w"))
+        lnb.wait_for(lambda: "Capturing" in open(pcap + ".log").read() or
+                     cap.poll() is not None, "dumpcap started", 60)
+        lnb.expect(cap.poll() is None, "dumpcap: %s" % open(pcap + ".log").read())
+        return cap
+
     def start_capture(self):
         # every Diameter packet the client exchanges, on both links
-        self.capture = subprocess.Popen(
-            self.in_cli_ns() + ["dumpcap", "-q", "-i", "lnbd-c1", "-i", "lnbd-c2",
-             "-f", "tcp port 3868", "-w", self.pcap],
-            stdout=subprocess.DEVNULL, stderr=open(self.pcap + ".log", "w"))
-        lnb.wait_for(lambda: "Capturing" in open(self.pcap + ".log").read() or
-                     self.capture.poll() is not None, "dumpcap started", 60)
-        lnb.expect(self.capture.poll() is None, "dumpcap: %s" % open(self.pcap + ".log").read())
+        self.capture = self.dumpcap(self.pcap, 3868, ("lnbd-c1", "lnbd-c2"))
 
     def stop_capture(self):
         if self.capture:
@@ -277,10 +283,15 @@ def all_uids():
     return list(BE_UIDS[0]) + list(BE_UIDS[1])
 
 
+def live_sessions(w, uid):
+    """[(sid, records)] of uid's sessions that have no STOP yet."""
+    return [(sid, recs) for sid, recs in sessions(w, uid).items()
+            if latest(recs)["type"] != STOP]
+
+
 def open_session(w, uid):
     """(sid, records) of uid's session that has no STOP yet (exactly one)."""
-    live = [(sid, recs) for sid, recs in sessions(w, uid).items()
-            if latest(recs)["type"] != STOP]
+    live = live_sessions(w, uid)
     lnb.expect_eq(len(live), 1, "open sessions of uid %d" % uid)
     return live[0]
 
@@ -302,8 +313,7 @@ def wait_server_equals_kernel(w, uids, what, timeout=90.0):
         k = kernel()
         diffs = [] if client_all_answered(w) else ["the client has records unanswered"]
         for uid in uids:
-            live = [(sid, recs) for sid, recs in sessions(w, uid).items()
-                    if latest(recs)["type"] != STOP]
+            live = live_sessions(w, uid)
             if len(live) != 1:
                 diffs.append("uid %d: %d open sessions" % (uid, len(live)))
                 continue
@@ -688,13 +698,8 @@ def tls_both_ways_checked(w, st):
     s1 = w.servers["s1"]
     w.servers["s2"].stop()
     pcap = os.path.join(w.dir, "tls.pcapng")
-    cap = subprocess.Popen(w.in_cli_ns() + ["dumpcap", "-q", "-i", "lnbd-c1",
-                            "-f", "tcp port 5658", "-w", pcap],
-                           stdout=subprocess.DEVNULL, stderr=open(pcap + ".log", "w"))
+    cap = w.dumpcap(pcap, 5658, ("lnbd-c1",))
     try:
-        lnb.wait_for(lambda: "Capturing" in open(pcap + ".log").read() or
-                     cap.poll() is not None, "dumpcap started", 60)
-        lnb.expect(cap.poll() is None, "dumpcap: %s" % open(pcap + ".log").read())
         flow(st, 0, "tcp", 6, 40000)
         # the client's own certificate from a CA its tls_ca does not hold:
         # it says so and stops
@@ -716,7 +721,6 @@ def tls_both_ways_checked(w, st):
         s1.stop()
         s1.configure(tls=pki)
         s1.start()
-        cert, key = pki.issue(CLIENT_ID)
         w.write_conf(peers=["s1"], tls_cert=cert, tls_key=key, tls_ca=pki.ca)
         w.start_client()
         k = wait_server_equals_kernel(w, all_uids(), "over TLS")
@@ -730,10 +734,8 @@ def tls_both_ways_checked(w, st):
         cap.send_signal(signal.SIGINT)
         cap.wait(timeout=60)
     w.write_conf()
-    hello = lnb.run(["tshark", "-n", "-r", pcap, "-d", "tcp.port==5658,tls", "-Y",
-                     "tls.handshake.type == 1"])
-    data = lnb.run(["tshark", "-n", "-r", pcap, "-d", "tcp.port==5658,tls", "-Y",
-                    "tls.app_data"])
+    hello = tshark(w, "-d", "tcp.port==5658,tls", "-Y", "tls.handshake.type == 1", pcap=pcap)
+    data = tshark(w, "-d", "tcp.port==5658,tls", "-Y", "tls.app_data", pcap=pcap)
     lnb.expect(hello.strip() and data.strip(), "TLS ClientHello and application data on "
                "port 5658:\n%s\n%s" % (hello[:1000], data[:1000]))
     raw = open(pcap, "rb").read()
@@ -758,8 +760,7 @@ def server_interval_wins(w, st):
     uid = BE_UIDS[0][0]
 
     def live():
-        out = [(sid, recs) for sid, recs in sessions(w, uid).items()
-               if latest(recs)["type"] != STOP]
+        out = live_sessions(w, uid)
         return out[0] if out else (None, {})
     # records made before the first answer carry the configured interval
     # (the peer may open seconds after the start): wait for two after it
@@ -788,8 +789,9 @@ def server_interval_wins(w, st):
     w.write_conf()
 
 
-def tshark(w, *args):
-    return lnb.run(["tshark", "-n", "-r", w.pcap] + list(args))
+def tshark(w, *args, pcap=None):
+    """tshark's output on the scenario's capture (or pcap)."""
+    return lnb.run(["tshark", "-n", "-r", pcap or w.pcap] + list(args))
 
 
 def acrs_on_the_wire(w):
