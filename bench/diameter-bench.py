@@ -41,6 +41,16 @@ def sh(cmd):
     return lnb.run(cmd)
 
 
+def vm_kb(pid, field):
+    """VmRSS, VmHWM, ... of pid in kB."""
+    status = open("/proc/%d/status" % pid).read()
+    return int(re.search(r"%s:\s+(\d+) kB" % field, status).group(1))
+
+
+def row_count(pg, where=""):
+    return int(pg.sql("SELECT count(*) FROM %s %s" % (diaenv.TABLE, where))[0][0])
+
+
 def main():
     be = backends.Ebpf()
     if be.loaded():
@@ -90,26 +100,21 @@ def main():
         spooled = re.search(r"(\d+) records spooled in ([\d.]+) ms, of which ([\d.]+) ms "
                             r"writing", text())
         starts = re.search(r"all answered: (\d+) records in ([\d.]+) s", text())
-        status = open("/proc/%d/status" % cli.pid).read()
-        hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
-        rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-        rows = int(pg.sql("SELECT count(*) FROM %s" % diaenv.TABLE)[0][0])
+        hwm, rss = vm_kb(cli.pid, "VmHWM"), vm_kb(cli.pid, "VmRSS")
+        rows = row_count(pg)
         # one interval without the server: every first INTERIM is made
         # (due before t_answered + INTERVAL, made at the next scan) and waits
         srv.stop()
         lnb.wait_for(lambda: "no peer open" in text(), "the client noticing the outage", 120)
         lnb.wait_for(lambda: time.monotonic() > t_answered + INTERVAL + 3, "one interval", 120)
         answered_before = len(re.findall(r"all answered:", text()))
-        held = int(pg.sql("SELECT count(*) FROM %s" % diaenv.TABLE)[0][0])
         srv.start(env=SERVER_ENV)
         lnb.wait_for(lambda: len(re.findall(r"all answered:", text())) > answered_before,
                      "the held INTERIMs answered", 900)
         interims = re.findall(r"all answered: (\d+) records in ([\d.]+) s", text())[-1]
-        held = int(pg.sql("SELECT count(*) FROM %s" % diaenv.TABLE)[0][0]) - held
-        interim_rows = int(pg.sql("SELECT count(*) FROM %s WHERE record_type = 3"
-                                  % diaenv.TABLE)[0][0])
-        hwm_interims = int(re.search(r"VmHWM:\s+(\d+) kB",
-                                     open("/proc/%d/status" % cli.pid).read()).group(1))
+        held = row_count(pg) - rows
+        interim_rows = row_count(pg, "WHERE record_type = 3")
+        hwm_interims = vm_kb(cli.pid, "VmHWM")
         cli.send_signal(signal.SIGTERM)
         rc = cli.wait(timeout=300)
         cli = None
