@@ -121,14 +121,15 @@ check "a program built with the installed pkg-config file links and runs" pc_bui
 
 check "installed linubia --help" "$D/usr/bin/linubia" --help
 man_ok() {  # every installed page renders without a groff warning and names itself
-	local page name
+	local page name text
 	for page in "$D"/usr/share/man/man1/linubia.1 "$D"/usr/share/man/man8/*.8; do
 		name=$(basename "${page%.*}")
-		[ -z "$(LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)" ] &&
-			LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "^NAME" &&
-			LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | grep -Eq "^ +$name +- " ||
+		text=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>"$tmp/man.err")
+		[ -s "$tmp/man.err" ] || ! grep -q "^NAME" <<<"$text" ||
+			! grep -Eq "^ +$name +- " <<<"$text" &&
 			{ echo "$page: does not render cleanly or lacks its NAME line"; return 1; }
 	done
+	return 0
 }
 check "installed man pages render (5)" man_ok
 dlmod_ok() {  # ROOT LIBDIR: the snippet loads the installed dlmod, which exports two symbols
