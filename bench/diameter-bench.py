@@ -138,7 +138,8 @@ def main():
             sn, ss = int(stops[-1][0]), float(stops[-1][1])
             print("  STOPs on SIGTERM: %s records, last ACA after %.3f s = %.0f ACR/s, exit %d"
                   % (stop_line.group(1), ss, sn / ss if ss else 0, rc))
-        print("  client RSS after the STARTs: %.1f MB (peak %.1f MB; peak %.1f MB after the INTERIMs)"
+        print("  client RSS after the STARTs: %.1f MB (peak %.1f MB; peak %.1f MB after the "
+              "INTERIMs)"
               % (rss / 1024, hwm / 1024, hwm_interims / 1024))
         print("  rows in PostgreSQL after the STARTs: %d; journal now %d bytes" %
               (rows, spool_bytes))
