@@ -12,7 +12,7 @@
 #            /usr/share/snmp/mibs, so PREFIX=/usr puts it on snmpd's path),
 #            dict_linubia.fdx (LIBDIR/freeDiameter, for freeDiameterd),
 #            the snmpd (AgentX and dlmod: its dlmod line rewritten to
-#            LIBDIR) and NMS examples and the exporter's eBPF drop-in
+#            LIBDIR) and NMS examples and the daemons' eBPF drop-ins
 #            (DATADIR/linubia)
 #   units:   conf/*.service, *.timer (UNITDIR), their paths rewritten to
 #            these directories
@@ -50,8 +50,10 @@ files() {
 	echo "$DATADIR/linubia/snmpd-linubia.conf 0644 conf/snmpd-linubia.conf"
 	echo "$DATADIR/linubia/snmpd-linubia-dlmod.conf 0644 conf/snmpd-linubia-dlmod.conf"
 	echo "$LIBDIR/snmp/dlmod/linubia.so 0644 $BUILD/snmp/linubia.so"
-	# a systemd drop-in that runs the exporter as root: the admin's choice
-	echo "$DATADIR/linubia/linubia-exporter-ebpf.conf 0644 conf/linubia-exporter-ebpf.conf"
+	# systemd drop-ins for eBPF hosts (root, no capabilities): the admin's choice
+	for d in linubia-agentx linubia-diameter linubia-exporter; do
+		echo "$DATADIR/linubia/$d-ebpf.conf 0644 conf/$d-ebpf.conf"
+	done
 	echo "$DATADIR/linubia/linubia-mrtg-cfg 0755 conf/mrtg/linubia-mrtg-cfg"
 	echo "$DATADIR/linubia/cacti/linubia_users.xml 0644 conf/cacti/linubia_users.xml"
 }

@@ -49,6 +49,7 @@ expected() {
 644 ./usr/lib/pkgconfig/liblinubia.pc
 644 ./usr/lib/snmp/dlmod/linubia.so
 644 ./usr/lib/systemd/system/linubia-agentx.service
+644 ./usr/lib/systemd/system/linubia-bpf.service
 644 ./usr/lib/systemd/system/linubia-diameter.service
 644 ./usr/lib/systemd/system/linubia-exporter.service
 644 ./usr/lib/systemd/system/linubia-textfile.service
@@ -58,6 +59,8 @@ expected() {
 755 ./usr/sbin/linubia-diameter
 755 ./usr/sbin/linubia-exporter
 644 ./usr/share/linubia/cacti/linubia_users.xml
+644 ./usr/share/linubia/linubia-agentx-ebpf.conf
+644 ./usr/share/linubia/linubia-diameter-ebpf.conf
 644 ./usr/share/linubia/linubia-exporter-ebpf.conf
 755 ./usr/share/linubia/linubia-mrtg-cfg
 644 ./usr/share/linubia/snmpd-linubia-dlmod.conf
@@ -70,7 +73,7 @@ expected() {
 644 ./usr/share/snmp/mibs/LINUBIA-MIB.txt
 LIST
 }
-check "installed files and modes (33)" diff <(expected | LC_ALL=C sort -k2) <(tree "$D")
+check "installed files and modes (36)" diff <(expected | LC_ALL=C sort -k2) <(tree "$D")
 
 # Every path a unit runs or reads from /usr or /etc/linubia is installed.
 units_ok() {
